@@ -1,0 +1,68 @@
+// tunebench: the desktop workbench. Thin: set up Qt and the runtime, show the main window.
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QElapsedTimer>
+#include <QMessageBox>
+#include <QPixmap>
+#include <QTimer>
+
+#include <cstdio>
+
+#include "core/util/error.h"
+#include "core/util/runtime.h"
+#include "ui/app_setup.h"
+#include "ui/main_window.h"
+
+int main(int argc, char** argv) {
+  QElapsedTimer since_start;
+  since_start.start();
+  QApplication app(argc, argv);
+  tb::ui::setupApplication(app);
+
+  QCommandLineParser parser;
+  parser.setApplicationDescription("tunebench: a workbench for fine-tuning language models");
+  parser.addHelpOption();
+  parser.addVersionOption();
+  const QCommandLineOption page_option("page",
+                                       "Open on this page (new-run, runs, compare, "
+                                       "export, playground).",
+                                       "id");
+  const QCommandLineOption screenshot_option(
+      "screenshot", "Save a PNG of the window once it is shown, then quit.", "file");
+  const QCommandLineOption timing_option("startup-time",
+                                         "Print the time from start to the shown window.");
+  parser.addOptions({page_option, screenshot_option, timing_option});
+  parser.process(app);
+
+  tb::ui::MainWindow window;
+  try {
+    window.setRuntimeInfo(tb::init_runtime());
+  } catch (const std::exception& error) {
+    // The window still opens; training pages will report the problem when used.
+    QMessageBox::warning(&window, "tunebench", QString::fromUtf8(error.what()));
+  }
+  if (parser.isSet(page_option) && !window.showPage(parser.value(page_option))) {
+    std::fprintf(stderr, "tunebench: unknown page '%s'; pages: %s\n",
+                 qPrintable(parser.value(page_option)), qPrintable(window.pageIds().join(", ")));
+    return 2;
+  }
+  window.show();
+
+  QTimer::singleShot(0, &window, [&] {
+    if (parser.isSet(timing_option)) {
+      std::printf("startup: window shown after %lld ms\n",
+                  static_cast<long long>(since_start.elapsed()));
+      std::fflush(stdout);
+    }
+    if (parser.isSet(screenshot_option)) {
+      const QString path = parser.value(screenshot_option);
+      if (!window.grab().save(path, "PNG")) {
+        std::fprintf(stderr, "tunebench: cannot write the screenshot to '%s'\n", qPrintable(path));
+        QApplication::exit(1);
+        return;
+      }
+      QApplication::quit();
+    }
+  });
+  return QApplication::exec();
+}

@@ -1,0 +1,8 @@
+// CPU-only builds: no CUDA runtime to ask. The CUDA build compiles cuda_info.cpp instead.
+#include "core/util/system_info.h"
+
+namespace tb {
+
+std::vector<CudaDevice> list_cuda_devices() { return {}; }
+
+}  // namespace tb

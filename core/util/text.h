@@ -1,0 +1,20 @@
+#pragma once
+// Small text helpers used for user-facing messages.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tb {
+
+/// Levenshtein edit distance between two strings (bytes).
+size_t edit_distance(std::string_view a, std::string_view b);
+
+/// The candidate closest to `word` when it is a plausible typo (distance ≤ max(2, len/3)),
+/// else an empty string. Used for "did you mean …" in errors.
+std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
+
+/// Joins items with a separator: join({"a","b"}, ", ") == "a, b".
+std::string join(const std::vector<std::string>& items, std::string_view separator);
+
+}  // namespace tb

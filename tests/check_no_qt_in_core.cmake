@@ -1,0 +1,20 @@
+# Fails when any file under core/ includes a Qt header (core must build without Qt).
+# Usage: cmake -DROOT=<source dir> -P check_no_qt_in_core.cmake
+file(GLOB_RECURSE files "${ROOT}/core/*.h" "${ROOT}/core/*.hpp" "${ROOT}/core/*.cpp"
+     "${ROOT}/core/*.in")
+set(offenders "")
+foreach(file IN LISTS files)
+  file(STRINGS "${file}" lines REGEX "^[ \t]*#[ \t]*include[ \t]*[<\"](Q[A-Za-z]+|Qt[A-Za-z]*/)")
+  foreach(line IN LISTS lines)
+    file(RELATIVE_PATH relative "${ROOT}" "${file}")
+    string(APPEND offenders "  ${relative}: ${line}\n")
+  endforeach()
+endforeach()
+list(LENGTH files count)
+if(count EQUAL 0)
+  message(FATAL_ERROR "no sources found under ${ROOT}/core; is ROOT right?")
+endif()
+if(offenders)
+  message(FATAL_ERROR "core/ must not include Qt (it builds without Qt); move this code to ui/:\n${offenders}")
+endif()
+message(STATUS "checked ${count} files under core/: no Qt includes")

@@ -1,0 +1,147 @@
+#include "ui/main_window.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QListWidget>
+#include <QMenuBar>
+#include <QStackedWidget>
+#include <QStatusBar>
+#include <QVBoxLayout>
+
+#include "core/util/runtime.h"
+#include "ui/about_dialog.h"
+#include "ui/pages/placeholder_page.h"
+
+namespace tb::ui {
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+  setWindowTitle(tr("tunebench"));
+  setObjectName("mainWindow");
+
+  navigation_ = new QListWidget(this);
+  navigation_->setObjectName("navigation");
+  navigation_->setIconSize(QSize(24, 24));
+  navigation_->setSpacing(2);
+  navigation_->setFixedWidth(168);
+  navigation_->setFrameShape(QFrame::NoFrame);
+  pages_ = new QStackedWidget(this);
+  pages_->setObjectName("pages");
+
+  addPage("new-run", "page-new-run", tr("New run"),
+          new PlaceholderPage(
+              tr("New run"),
+              tr("Pick a model folder, a data set and a subset of it, and a method (full, "
+                 "Freeze, LoRA, QLoRA, P-tuning v2, prompt + verbalizer). See the memory and "
+                 "time estimate, start the run, or queue the same setup once per method to "
+                 "compare them. The form and its YAML view stay in sync.")));
+  addPage("runs", "page-runs", tr("Runs"),
+          new PlaceholderPage(
+              tr("Runs"),
+              tr("Every run from the GUI and from <tt>tunebench-cli</tt>, kept in the SQLite "
+                 "run history: live loss, learning-rate, throughput and memory plots of the "
+                 "running one; status, metrics, configuration and files of the others.")));
+  addPage("compare", "page-compare", tr("Compare"),
+          new PlaceholderPage(tr("Compare"),
+                              tr("Overlay the loss and evaluation curves of several runs and "
+                                 "see how their configurations differ.")));
+  addPage(
+      "export", "page-export", tr("Export"),
+      new PlaceholderPage(tr("Export"), tr("Save a trained adapter for PEFT, a merged Hugging Face "
+                                           "model, or a GGUF file for llama.cpp.")));
+  addPage("playground", "page-playground", tr("Playground"),
+          new PlaceholderPage(tr("Playground"),
+                              tr("Try a base model and its fine-tuned versions side by side "
+                                 "on your own prompts.")));
+  connect(navigation_, &QListWidget::currentRowChanged, pages_, &QStackedWidget::setCurrentIndex);
+  navigation_->setCurrentRow(0);
+
+  auto* central = new QWidget(this);
+  auto* layout = new QHBoxLayout(central);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->setSpacing(0);
+  layout->addWidget(navigation_);
+  auto* right = new QVBoxLayout;
+  warning_label_ = new QLabel(central);
+  warning_label_->setObjectName("runtimeWarning");
+  warning_label_->setWordWrap(true);
+  warning_label_->setStyleSheet(
+      "QLabel { background: #fff3cd; color: #664d03; padding: 8px; border-bottom: 1px solid "
+      "#e0c36a; }");
+  warning_label_->hide();
+  right->addWidget(warning_label_);
+  right->addWidget(pages_, 1);
+  layout->addLayout(right, 1);
+  setCentralWidget(central);
+
+  runtime_label_ = new QLabel(this);
+  runtime_label_->setObjectName("runtimeSummary");
+  statusBar()->addPermanentWidget(runtime_label_);
+  buildMenus();
+  resize(1100, 720);
+}
+
+void MainWindow::addPage(const QString& id, const QString& icon, const QString& title,
+                         QWidget* page) {
+  page->setObjectName("page-" + id);
+  auto* item = new QListWidgetItem(QIcon(":/icons/" + icon + ".svg"), title, navigation_);
+  item->setData(Qt::UserRole, id);
+  item->setSizeHint(QSize(0, 40));
+  pages_->addWidget(page);
+  page_ids_ << id;
+}
+
+void MainWindow::buildMenus() {
+  QMenu* file = menuBar()->addMenu(tr("&File"));
+  QAction* quit = file->addAction(tr("&Quit"), qApp, &QApplication::quit);
+  quit->setShortcut(QKeySequence::Quit);
+
+  QMenu* go = menuBar()->addMenu(tr("&Go"));
+  for (int index = 0; index < navigation_->count(); ++index) {
+    QListWidgetItem* item = navigation_->item(index);
+    QAction* action = go->addAction(item->icon(), item->text(),
+                                    [this, index] { navigation_->setCurrentRow(index); });
+    action->setShortcut(QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + index)));
+  }
+
+  QMenu* help = menuBar()->addMenu(tr("&Help"));
+  QAction* about = help->addAction(tr("&About tunebench"), this, &MainWindow::showAbout);
+  about->setObjectName("actionAbout");
+  help->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);
+}
+
+QStringList MainWindow::pageIds() const { return page_ids_; }
+
+bool MainWindow::showPage(const QString& id) {
+  const int index = static_cast<int>(page_ids_.indexOf(id));
+  if (index < 0) return false;
+  navigation_->setCurrentRow(index);
+  return true;
+}
+
+QString MainWindow::currentPageId() const { return page_ids_.value(pages_->currentIndex()); }
+
+void MainWindow::setRuntimeInfo(const RuntimeInfo& info) {
+  QString summary = tr("LibTorch %1 · CPU · %2 threads")
+                        .arg(QString::fromStdString(libtorch_version()))
+                        .arg(info.threads);
+  if (info.blas_gflops > 0) {
+    // Decimals only matter for slow machines (4.5 vs 5); 112 GFLOP/s needs none.
+    const int decimals = info.blas_gflops < 10 ? 1 : 0;
+    summary += tr(" · BLAS %1 GFLOP/s").arg(info.blas_gflops, 0, 'f', decimals);
+  }
+  runtime_label_->setText(summary);
+  runtime_label_->setToolTip(QString::fromStdString(info.blas_backend));
+  QStringList warnings;
+  for (const std::string& warning : info.warnings) warnings << QString::fromStdString(warning);
+  warning_label_->setText(warnings.join("\n"));
+  warning_label_->setVisible(!warnings.isEmpty());
+}
+
+void MainWindow::showAbout() {
+  AboutDialog dialog(this);
+  dialog.exec();
+}
+
+}  // namespace tb::ui

@@ -1,0 +1,49 @@
+#pragma once
+// The main window only assembles pages: a navigation list on the left, the pages on the
+// right, menus and a status bar that shows what the runtime measured.
+
+#include <QMainWindow>
+#include <QString>
+#include <QStringList>
+
+class QLabel;
+class QListWidget;
+class QStackedWidget;
+
+namespace tb {
+struct RuntimeInfo;
+}
+
+namespace tb::ui {
+
+/// tunebench's top-level window.
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+ public:
+  explicit MainWindow(QWidget* parent = nullptr);
+
+  /// Ids of the pages in navigation order ("new-run", "runs", "compare", "export", "playground").
+  QStringList pageIds() const;
+  /// Shows the page with this id; returns false for an unknown id.
+  bool showPage(const QString& id);
+  /// Id of the page on screen.
+  QString currentPageId() const;
+  /// Shows threads, BLAS and speed in the status bar, and any runtime warning prominently.
+  void setRuntimeInfo(const RuntimeInfo& info);
+
+ public slots:
+  /// Help → About tunebench.
+  void showAbout();
+
+ private:
+  void addPage(const QString& id, const QString& icon, const QString& title, QWidget* page);
+  void buildMenus();
+
+  QListWidget* navigation_ = nullptr;
+  QStackedWidget* pages_ = nullptr;
+  QLabel* runtime_label_ = nullptr;
+  QLabel* warning_label_ = nullptr;
+  QStringList page_ids_;
+};
+
+}  // namespace tb::ui
