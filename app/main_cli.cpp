@@ -6,27 +6,31 @@
 #include <string>
 #include <vector>
 
+#include "app/cli/command.h"
 #include "core/util/error.h"
 #include "core/util/runtime.h"
-#include "core/util/system_info.h"
 #include "core/util/text.h"
 #include "core/version.h"
 
 namespace {
 
-int run_doctor(bool as_json) {
-  const tb::RuntimeInfo& runtime = tb::init_runtime();
-  const tb::DoctorReport report = tb::collect_doctor_report(runtime);
-  std::cout << (as_json ? tb::format_doctor_json(report) : tb::format_doctor_text(report));
-  bool all_writable = true;
-  for (const tb::DirCheck& dir : report.dirs) all_writable = all_writable && dir.writable;
-  // Non-zero when something would stop training from working, so scripts can gate on it.
-  return all_writable ? 0 : 3;
+// CLI11 only says "a subcommand is required" for a mistyped command; name it and suggest.
+bool reject_unknown_command(int argc, char** argv, const std::vector<tb::cli::Command>& all) {
+  if (argc < 2 || argv[1][0] == '-') return false;
+  std::vector<std::string> names;
+  for (const tb::cli::Command& command : all) names.push_back(command.app->get_name());
+  if (std::find(names.begin(), names.end(), argv[1]) != names.end()) return false;
+  const std::string suggestion = tb::closest_match(argv[1], names);
+  std::cerr << "tunebench-cli: unknown command '" << argv[1] << "'."
+            << (suggestion.empty() ? "" : " Did you mean '" + suggestion + "'?")
+            << " Commands: " << tb::join(names, ", ") << " (see --help).\n";
+  return true;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  using namespace tb::cli;
   CLI::App app{
       "tunebench-cli: fine-tune language models from a YAML file (same engine as the "
       "tunebench desktop app)",
@@ -34,25 +38,16 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("tunebench ") + tb::kVersion + " (LibTorch " +
                                         tb::libtorch_version() + ")");
   app.require_subcommand(1);
+  app.footer(
+      "Exit codes: 0 success, 1 error (message on stderr), 2 usage error, 3 environment "
+      "problem (see doctor), 70 internal error.");
 
-  bool doctor_json = false;
-  CLI::App* doctor = app.add_subcommand(
-      "doctor", "Check this machine: LibTorch, BLAS speed, threads, CUDA, bf16, folders");
-  doctor->add_flag("--json", doctor_json, "Print the report as JSON");
+  // Every command, in the order --help lists them.
+  const std::vector<Command> commands = {
+      add_doctor_command(app),
+  };
 
-  // CLI11 only says "a subcommand is required" for a mistyped command; name it instead.
-  if (argc >= 2 && argv[1][0] != '-') {
-    std::vector<std::string> commands;
-    for (const CLI::App* command : app.get_subcommands({})) commands.push_back(command->get_name());
-    if (std::find(commands.begin(), commands.end(), argv[1]) == commands.end()) {
-      const std::string suggestion = tb::closest_match(argv[1], commands);
-      std::cerr << "tunebench-cli: unknown command '" << argv[1] << "'."
-                << (suggestion.empty() ? "" : " Did you mean '" + suggestion + "'?")
-                << " Commands: " << tb::join(commands, ", ") << " (see --help).\n";
-      return 2;
-    }
-  }
-
+  if (reject_unknown_command(argc, argv, commands)) return kExitUsage;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -60,15 +55,17 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (doctor->parsed()) return run_doctor(doctor_json);
+    for (const Command& command : commands) {
+      if (command.app->parsed()) return command.run();
+    }
   } catch (const tb::Error& error) {
     std::cerr << "error: " << error.what() << "\n";
-    return 1;
+    return kExitError;
   } catch (const std::exception& error) {
     // Anything else is a bug in tunebench, not bad input: say so plainly.
     std::cerr << "internal error: " << error.what()
               << "\nPlease report this with the command line that caused it.\n";
-    return 2;
+    return kExitInternal;
   }
-  return 0;
+  return kExitOk;
 }

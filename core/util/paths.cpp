@@ -58,8 +58,8 @@ fs::path data_dir() { return xdg_dir("TB_DATA_DIR", "XDG_DATA_HOME", ".local/sha
 fs::path cache_dir() { return xdg_dir("TB_CACHE_DIR", "XDG_CACHE_HOME", ".cache"); }
 
 fs::path run_store_path() {
-  if (const std::string value = env_or_empty("TB_RUN_STORE"); !value.empty()) return value;
-  return data_dir() / "runs.sqlite";
+  if (const std::string value = env_or_empty("TB_DB"); !value.empty()) return value;
+  return data_dir() / "runs.db";
 }
 
 fs::path executable_path() {

@@ -15,7 +15,7 @@ std::filesystem::path data_dir();
 /// $XDG_CACHE_HOME/tunebench, else ~/.cache/tunebench.
 std::filesystem::path cache_dir();
 
-/// The run-history SQLite file: $TB_RUN_STORE, else data_dir()/runs.sqlite.
+/// The run-history SQLite file: $TB_DB, else data_dir()/runs.db.
 std::filesystem::path run_store_path();
 
 /// Presets, demo models and icons: $TB_RESOURCES_DIR, else <prefix>/share/tunebench next to

@@ -51,7 +51,7 @@ class TestCli : public QObject {
     QVERIFY(json["threads"].toInt() >= 1);
     QVERIFY(json["blas_gflops"].toDouble() > 0);
     QVERIFY(!json["blas_backend"].toString().isEmpty());
-    QVERIFY(json["run_store"].toString().endsWith("runs.sqlite"));
+    QVERIFY(json["run_store"].toString().endsWith("runs.db"));
     for (const QJsonValue& dir : json["dirs"].toArray()) {
       QVERIFY2(dir.toObject()["writable"].toBool(), qPrintable(dir.toObject()["path"].toString()));
     }

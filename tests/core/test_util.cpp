@@ -112,19 +112,19 @@ class TestUtil : public QObject {
   }
 
   void pathsFollowXdgAndOverrides() {
-    const ScopedEnv no_data("TB_DATA_DIR", nullptr), no_store("TB_RUN_STORE", nullptr);
+    const ScopedEnv no_data("TB_DATA_DIR", nullptr), no_store("TB_DB", nullptr);
     {
       const ScopedEnv xdg("XDG_DATA_HOME", "/xdg/data");
       QCOMPARE(QString::fromStdString(tb::data_dir()), QString("/xdg/data/tunebench"));
       QCOMPARE(QString::fromStdString(tb::run_store_path()),
-               QString("/xdg/data/tunebench/runs.sqlite"));
+               QString("/xdg/data/tunebench/runs.db"));
     }
     {
       // Relative XDG values are invalid per the spec and ignored.
       const ScopedEnv xdg("XDG_DATA_HOME", "relative/dir"), home("HOME", "/home/ada");
       QCOMPARE(QString::fromStdString(tb::data_dir()), QString("/home/ada/.local/share/tunebench"));
     }
-    const ScopedEnv data("TB_DATA_DIR", "/custom/data"), store("TB_RUN_STORE", "/tmp/r.sqlite");
+    const ScopedEnv data("TB_DATA_DIR", "/custom/data"), store("TB_DB", "/tmp/r.sqlite");
     QCOMPARE(QString::fromStdString(tb::data_dir()), QString("/custom/data"));
     QCOMPARE(QString::fromStdString(tb::run_store_path()), QString("/tmp/r.sqlite"));
   }
