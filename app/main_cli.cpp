@@ -1,6 +1,8 @@
 // tunebench-cli: the command-line face of tunebench. Thin: parse arguments, call core, print.
 #include <CLI/CLI.hpp>
 
+#include <stdlib.h>
+
 #include <algorithm>
 #include <iostream>
 #include <string>
@@ -15,16 +17,38 @@
 namespace {
 
 // CLI11 only says "a subcommand is required" for a mistyped command; name it and suggest.
-bool reject_unknown_command(int argc, char** argv, const std::vector<tb::cli::Command>& all) {
-  if (argc < 2 || argv[1][0] == '-') return false;
-  std::vector<std::string> names;
-  for (const tb::cli::Command& command : all) names.push_back(command.app->get_name());
-  if (std::find(names.begin(), names.end(), argv[1]) != names.end()) return false;
-  const std::string suggestion = tb::closest_match(argv[1], names);
-  std::cerr << "tunebench-cli: unknown command '" << argv[1] << "'."
-            << (suggestion.empty() ? "" : " Did you mean '" + suggestion + "'?")
-            << " Commands: " << tb::join(names, ", ") << " (see --help).\n";
-  return true;
+// Checks the command and, for commands made of subcommands (`runs list`), the subcommand.
+bool reject_unknown_command(int argc, char** argv, const CLI::App& app) {
+  std::vector<std::string> words;
+  for (int i = 1; i < argc && words.size() < 2; ++i) {
+    const std::string word = argv[i];
+    if (word == "--db") {
+      ++i;  // its value
+    } else if (word.empty() || word[0] != '-') {
+      words.push_back(word);
+    } else if (!words.empty()) {
+      break;  // options of the command: what follows may be values
+    }
+  }
+  const CLI::App* level = &app;
+  std::string path = "tunebench-cli";
+  for (const std::string& word : words) {
+    const std::vector<const CLI::App*> children = level->get_subcommands({});
+    if (children.empty()) return false;
+    std::vector<std::string> names;
+    for (const CLI::App* child : children) names.push_back(child->get_name());
+    const auto found = std::find(names.begin(), names.end(), word);
+    if (found == names.end()) {
+      const std::string suggestion = tb::closest_match(word, names);
+      std::cerr << path << ": unknown command '" << word << "'."
+                << (suggestion.empty() ? "" : " Did you mean '" + suggestion + "'?")
+                << " Commands: " << tb::join(names, ", ") << " (see " << path << " --help).\n";
+      return true;
+    }
+    level = children[static_cast<size_t>(found - names.begin())];
+    path += " " + word;
+  }
+  return false;
 }
 
 }  // namespace
@@ -38,16 +62,20 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("tunebench ") + tb::kVersion + " (LibTorch " +
                                         tb::libtorch_version() + ")");
   app.require_subcommand(1);
+  std::string db_path;
+  app.add_option("--db", db_path, "Run history file (default: $TB_DB, else the XDG data dir)")
+      ->each([](const std::string& path) { setenv("TB_DB", path.c_str(), 1); });
   app.footer(
       "Exit codes: 0 success, 1 error (message on stderr), 2 usage error, 3 environment "
       "problem (see doctor), 70 internal error.");
 
   // Every command, in the order --help lists them.
   const std::vector<Command> commands = {
+      add_runs_command(app),
       add_doctor_command(app),
   };
 
-  if (reject_unknown_command(argc, argv, commands)) return kExitUsage;
+  if (reject_unknown_command(argc, argv, app)) return kExitUsage;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -25,5 +25,7 @@ enum ExitCode : int {
 
 /// `doctor`: machine and build report.
 Command add_doctor_command(CLI::App& app);
+/// `runs list|show|compare|delete|export|rename|tag|note|check`: the run history.
+Command add_runs_command(CLI::App& app);
 
 }  // namespace tb::cli

@@ -1,4 +1,5 @@
 // tunebench-cli as a black box: run the real binary and check what it prints and returns.
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -84,6 +85,70 @@ class TestCli : public QObject {
     QCOMPARE(result.exit_code, 2);
     QVERIFY2(result.err.contains("unknown command 'docter'. Did you mean 'doctor'?"),
              qPrintable(result.err));
+  }
+
+  void unknownSubcommandIsNamed() {
+    const CliResult result = run_cli({"runs", "lst"});
+    QCOMPARE(result.exit_code, 2);
+    QVERIFY2(result.err.contains("unknown command 'lst'. Did you mean 'list'?"),
+             qPrintable(result.err));
+  }
+
+  void runsCommandsReadTheHistory() {
+    QTemporaryDir dir;
+    const QString db = dir.filePath("runs.db");
+    QCOMPARE(run_cli({"--db", db, "runs", "list", "--json"}).out.trimmed(), QString("[]"));
+    for (int i = 0; i < 2; ++i) {
+      QProcess writer;  // a trainer-like process that dies while its run is running
+      writer.start(TB_WRITER_PATH, {db, "exit-running"});
+      QVERIFY(writer.waitForFinished(30000));
+    }
+    const CliResult list = run_cli({"--db", db, "runs", "list", "--json"});
+    QCOMPARE(list.exit_code, 0);
+    const QJsonArray runs = QJsonDocument::fromJson(list.out.toUtf8()).array();
+    QCOMPARE(runs.size(), 2);
+    QCOMPARE(runs[0].toObject()["status"].toString(), QString("interrupted"));
+
+    const CliResult show = run_cli({"--db", db, "runs", "show", "1", "--json"});
+    QCOMPARE(show.exit_code, 0);
+    const QJsonObject run = QJsonDocument::fromJson(show.out.toUtf8()).object();
+    QCOMPARE(run["config_yaml"].toString(), QString("finetuning_type: lora\n"));
+    QCOMPARE(run["metrics"].toObject()["train/loss"].toArray().size(), 10);
+    QCOMPARE(run["last_checkpoint"].toString(), QString("/tmp/checkpoint-10"));
+
+    QCOMPARE(run_cli({"--db", db, "runs", "tag", "2", "best"}).exit_code, 0);
+    const CliResult tagged = run_cli({"--db", db, "runs", "list", "--tag", "best"});
+    QVERIFY2(tagged.out.contains("best") && !tagged.out.contains("\n1 "), qPrintable(tagged.out));
+
+    const QString csv = dir.filePath("run.csv");
+    QCOMPARE(run_cli({"--db", db, "runs", "export", "1", "--csv", csv}).exit_code, 0);
+    QFile file(csv);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QCOMPARE(file.readAll().count('\n'), 11);  // header + 10 rows
+
+    const CliResult missing = run_cli({"--db", db, "runs", "show", "99"});
+    QCOMPARE(missing.exit_code, 1);
+    QVERIFY2(missing.err.contains("no run with id 99"), qPrintable(missing.err));
+    QCOMPARE(run_cli({"--db", db, "runs", "check"}).exit_code, 0);
+    QCOMPARE(run_cli({"--db", db, "runs", "delete", "1"}).exit_code, 0);
+    QCOMPARE(QJsonDocument::fromJson(run_cli({"--db", db, "runs", "list", "--json"}).out.toUtf8())
+                 .array()
+                 .size(),
+             1);
+  }
+
+  void corruptHistoryIsReportedNotOverwritten() {
+    QTemporaryDir dir;
+    QFile file(dir.filePath("runs.db"));
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    const QByteArray garbage(4096, 'x');
+    file.write(garbage);
+    file.close();
+    const CliResult result = run_cli({"--db", file.fileName(), "runs", "list"});
+    QCOMPARE(result.exit_code, 1);
+    QVERIFY2(result.err.contains("not a readable run history"), qPrintable(result.err));
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QCOMPARE(file.readAll(), garbage);
   }
 
   void noCommandPrintsWhatIsNeeded() {
