@@ -71,6 +71,7 @@ int main(int argc, char** argv) {
 
   // Every command, in the order --help lists them.
   const std::vector<Command> commands = {
+      add_config_command(app),
       add_runs_command(app),
       add_doctor_command(app),
   };

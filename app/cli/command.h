@@ -25,6 +25,8 @@ enum ExitCode : int {
 
 /// `doctor`: machine and build report.
 Command add_doctor_command(CLI::App& app);
+/// `config check|keys|presets`: run configs.
+Command add_config_command(CLI::App& app);
 /// `runs list|show|compare|delete|export|rename|tag|note|check`: the run history.
 Command add_runs_command(CLI::App& app);
 

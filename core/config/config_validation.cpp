@@ -53,9 +53,6 @@ ValidationResult validate_config(const RunConfig& c) {
     error("model_name_or_path is required: the Hugging Face model folder to fine-tune");
   }
   if (c.data.dataset.empty()) error("dataset is required: a data file or a dataset_info.json name");
-  if (c.output.output_dir.empty())
-    error("output_dir is required: where checkpoints and the adapter go");
-
   const std::string& method = c.method.finetuning_type;
   if (c.method.quantization_bit != 0 && c.method.quantization_bit != 4) {
     error("quantization_bit " + std::to_string(c.method.quantization_bit) +

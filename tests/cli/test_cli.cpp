@@ -151,6 +151,27 @@ class TestCli : public QObject {
     QCOMPARE(file.readAll(), garbage);
   }
 
+  void configCheckPrintsEffectiveYaml() {
+    const CliResult ok = run_cli({"config", "check", "A-lora", "--set", "lora_rank=16"});
+    QCOMPARE(ok.exit_code, 0);
+    QVERIFY2(ok.out.contains("\nlora_rank: 16\n"), qPrintable(ok.out));
+    QVERIFY(ok.out.contains("lora_target: [query, value]"));
+
+    QTemporaryDir dir;
+    QFile file(dir.filePath("bad.yaml"));
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("model_name_or_path: m\ndataset: d.jsonl\nlearning_rat: 1e-4\n");
+    file.close();
+    const CliResult bad = run_cli({"config", "check", file.fileName()});
+    QCOMPARE(bad.exit_code, 1);
+    QVERIFY2(bad.err.contains("bad.yaml:3:1: unknown key 'learning_rat' (did you mean "
+                              "'learning_rate'?)"),
+             qPrintable(bad.err));
+    const CliResult missing = run_cli({"config", "check", "A-lroa"});
+    QCOMPARE(missing.exit_code, 1);
+    QVERIFY2(missing.err.contains("Did you mean 'A-lora'?"), qPrintable(missing.err));
+  }
+
   void noCommandPrintsWhatIsNeeded() {
     const CliResult result = run_cli({});
     QVERIFY(result.exit_code != 0);

@@ -9,7 +9,9 @@
 #include "core/config/config_fields.h"
 #include "core/config/config_validation.h"
 #include "core/config/config_yaml.h"
+#include "core/config/presets.h"
 #include "core/util/error.h"
+#include "core/util/text.h"
 
 namespace fs = std::filesystem;
 
@@ -222,7 +224,7 @@ class TestConfig : public QObject {
     c.task.task = "classification";
     QVERIFY(errors_of(c).join("\n").contains("stage pt"));
     const QStringList missing = errors_of(tb::RunConfig{});
-    QCOMPARE(missing.size(), 3);  // model, dataset, output_dir
+    QCOMPARE(missing.size(), 2);  // model and dataset (output_dir has a default)
   }
 
   void modelFolderDecidesPrefixAndVerbalizer() {
@@ -251,6 +253,35 @@ class TestConfig : public QObject {
     result = {};
     tb::check_model_compatibility(c, result);
     QVERIFY(result.errors.empty());
+  }
+
+  void recipePresetsLoadAndValidate() {
+    const std::vector<tb::PresetInfo> presets = tb::list_presets();
+    QStringList names;
+    for (const tb::PresetInfo& preset : presets) {
+      names << QString::fromStdString(preset.name);
+      const tb::LoadedConfig loaded = tb::load_run_config(preset.name, {});
+      const tb::ValidationResult result = tb::validate_config(loaded.config);
+      QVERIFY2(result.errors.empty(), (preset.name + ": " + tb::join(result.errors, "; ")).c_str());
+      QVERIFY2(!preset.title.empty(), preset.name.c_str());
+    }
+    QCOMPARE(names, (QStringList{"A-freeze", "A-full", "A-lora", "A-ptuning-v2", "B-qlora"}));
+
+    const tb::RunConfig b = tb::load_run_config("B-qlora", {}).config;
+    QCOMPARE(b.method.quantization_bit, int64_t(4));
+    QCOMPARE(b.method.lora_target, (std::vector<std::string>{"q_proj", "v_proj"}));
+    QCOMPARE(tb::effective_lora_alpha(b), 32.0);
+    QCOMPARE(b.data.max_samples, int64_t(500));
+    QCOMPARE(b.data.max_eval_samples, int64_t(100));
+    QCOMPARE(b.training.gradient_accumulation_steps, int64_t(8));
+    QCOMPARE(b.training.num_train_epochs, 0.5);
+    QCOMPARE(tb::effective_task(b), std::string("lm"));
+    const tb::RunConfig a = tb::load_run_config("A-lora", {"lora_rank=4"}).config;
+    QCOMPARE(a.method.lora_rank, int64_t(4));
+    QCOMPARE(a.method.additional_target, std::vector<std::string>{"classifier"});
+    QCOMPARE(tb::effective_task(tb::load_run_config("A-ptuning-v2", {}).config),
+             std::string("verbalizer"));
+    QVERIFY_THROWS_EXCEPTION(tb::Error, tb::find_config_file("A-lroa"));
   }
 
   void everyKeyIsDocumented() {
