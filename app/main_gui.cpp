@@ -12,6 +12,7 @@
 #include "core/util/runtime.h"
 #include "ui/app_setup.h"
 #include "ui/main_window.h"
+#include "ui/pages/compare_page.h"
 
 int main(int argc, char** argv) {
   QElapsedTimer since_start;
@@ -31,7 +32,9 @@ int main(int argc, char** argv) {
       "screenshot", "Save a PNG of the window once it is shown, then quit.", "file");
   const QCommandLineOption timing_option("startup-time",
                                          "Print the time from start to the shown window.");
-  parser.addOptions({page_option, screenshot_option, timing_option});
+  const QCommandLineOption compare_option(
+      "compare", "Open Compare with these runs overlaid (ids separated by commas).", "ids");
+  parser.addOptions({page_option, compare_option, screenshot_option, timing_option});
   parser.process(app);
 
   tb::ui::MainWindow window;
@@ -45,6 +48,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tunebench: unknown page '%s'; pages: %s\n",
                  qPrintable(parser.value(page_option)), qPrintable(window.pageIds().join(", ")));
     return 2;
+  }
+  if (parser.isSet(compare_option)) {
+    QList<qint64> ids;
+    for (const QString& id : parser.value(compare_option).split(',', Qt::SkipEmptyParts)) {
+      ids << id.trimmed().toLongLong();
+    }
+    window.comparePage()->setRuns(ids);
+    window.showPage("compare");
   }
   window.show();
 

@@ -10,9 +10,12 @@
 #include <QStatusBar>
 #include <QVBoxLayout>
 
+#include "core/runs/run_store.h"
 #include "core/util/runtime.h"
 #include "ui/about_dialog.h"
+#include "ui/pages/compare_page.h"
 #include "ui/pages/placeholder_page.h"
+#include "ui/pages/runs_page.h"
 
 namespace tb::ui {
 
@@ -36,16 +39,20 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
                  "Freeze, LoRA, QLoRA, P-tuning v2, prompt + verbalizer). See the memory and "
                  "time estimate, start the run, or queue the same setup once per method to "
                  "compare them. The form and its YAML view stay in sync.")));
-  addPage("runs", "page-runs", tr("Runs"),
-          new PlaceholderPage(
-              tr("Runs"),
-              tr("Every run from the GUI and from <tt>tunebench-cli</tt>, kept in the SQLite "
-                 "run history: live loss, learning-rate, throughput and memory plots of the "
-                 "running one; status, metrics, configuration and files of the others.")));
-  addPage("compare", "page-compare", tr("Compare"),
-          new PlaceholderPage(tr("Compare"),
-                              tr("Overlay the loss and evaluation curves of several runs and "
-                                 "see how their configurations differ.")));
+  QString store_error;
+  try {
+    store_ = std::make_unique<RunStore>();
+  } catch (const std::exception& error) {
+    store_error = tr("The run history cannot be opened: %1").arg(QString::fromUtf8(error.what()));
+  }
+  runs_page_ = new RunsPage(store_.get(), store_error);
+  compare_page_ = new ComparePage(store_.get());
+  addPage("runs", "page-runs", tr("Runs"), runs_page_);
+  addPage("compare", "page-compare", tr("Compare"), compare_page_);
+  connect(runs_page_, &RunsPage::compareRequested, this, [this](const QList<qint64>& ids) {
+    compare_page_->setRuns(ids);
+    showPage("compare");
+  });
   addPage(
       "export", "page-export", tr("Export"),
       new PlaceholderPage(tr("Export"), tr("Save a trained adapter for PEFT, a merged Hugging Face "
@@ -81,6 +88,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   buildMenus();
   resize(1100, 720);
 }
+
+MainWindow::~MainWindow() = default;
 
 void MainWindow::addPage(const QString& id, const QString& icon, const QString& title,
                          QWidget* page) {

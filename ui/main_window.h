@@ -5,22 +5,29 @@
 #include <QMainWindow>
 #include <QString>
 #include <QStringList>
+#include <memory>
 
 class QLabel;
 class QListWidget;
 class QStackedWidget;
 
 namespace tb {
+class RunStore;
 struct RuntimeInfo;
-}
+}  // namespace tb
 
 namespace tb::ui {
+
+class ComparePage;
+class RunsPage;
 
 /// tunebench's top-level window.
 class MainWindow : public QMainWindow {
   Q_OBJECT
  public:
+  /// Opens the run history ($TB_DB or the XDG data dir); a failure is shown on the pages.
   explicit MainWindow(QWidget* parent = nullptr);
+  ~MainWindow() override;
 
   /// Ids of the pages in navigation order ("new-run", "runs", "compare", "export", "playground").
   QStringList pageIds() const;
@@ -28,6 +35,10 @@ class MainWindow : public QMainWindow {
   bool showPage(const QString& id);
   /// Id of the page on screen.
   QString currentPageId() const;
+  /// The Runs page.
+  RunsPage* runsPage() const { return runs_page_; }
+  /// The Compare page.
+  ComparePage* comparePage() const { return compare_page_; }
   /// Shows threads, BLAS and speed in the status bar, and any runtime warning prominently.
   void setRuntimeInfo(const RuntimeInfo& info);
 
@@ -44,6 +55,9 @@ class MainWindow : public QMainWindow {
   QLabel* runtime_label_ = nullptr;
   QLabel* warning_label_ = nullptr;
   QStringList page_ids_;
+  std::unique_ptr<RunStore> store_;  // the GUI thread's connection to the run history
+  RunsPage* runs_page_ = nullptr;
+  ComparePage* compare_page_ = nullptr;
 };
 
 }  // namespace tb::ui

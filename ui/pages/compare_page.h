@@ -1,0 +1,60 @@
+#pragma once
+// Compare: the curves of several runs overlaid (any logged metric, against step, epoch,
+// tokens or time, optional smoothing and log scale) and the config keys in which they differ.
+
+#include <QList>
+#include <QWidget>
+
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QListWidget;
+class QTableWidget;
+
+namespace tb {
+class RunStore;
+}
+
+namespace tb::ui {
+
+class MetricPlot;
+
+/// The Compare page.
+class ComparePage : public QWidget {
+  Q_OBJECT
+ public:
+  /// `store` is the GUI thread's connection (may be null: the page stays empty).
+  explicit ComparePage(RunStore* store, QWidget* parent = nullptr);
+
+  /// Lists the runs of the history and checks these.
+  void setRuns(const QList<qint64>& run_ids);
+  /// Ids of the checked runs.
+  QList<qint64> checkedRuns() const;
+  /// The overlay plot (tests, image export).
+  MetricPlot* plot() const { return plot_; }
+
+ protected:
+  void showEvent(QShowEvent* event) override;
+
+ private:
+  void reloadRunList(const QList<qint64>& checked);
+  void updateMetricChoices();
+  void updatePlot();
+  void updateDiff();
+
+  RunStore* store_ = nullptr;
+  QListWidget* runs_ = nullptr;
+  QComboBox* metric_ = nullptr;
+  QComboBox* x_axis_ = nullptr;
+  QDoubleSpinBox* smoothing_ = nullptr;
+  QCheckBox* log_y_ = nullptr;
+  MetricPlot* plot_ = nullptr;
+  QTableWidget* diff_ = nullptr;
+  QLabel* diff_title_ = nullptr;
+};
+
+/// Exponential moving average as TensorBoard draws it (debiased): weight 0 = raw values.
+QVector<double> smooth_values(const QVector<double>& values, double weight);
+
+}  // namespace tb::ui
