@@ -26,4 +26,16 @@ enum ExitCode : int {
 /// `doctor`: machine and build report.
 Command add_doctor_command(CLI::App& app);
 
+/// `init-model`: write a randomly initialised HF model folder.
+Command add_init_model_command(CLI::App& app);
+
+/// `inspect`: architecture, parameters, dtype, size and tensors of a model folder.
+Command add_inspect_command(CLI::App& app);
+
+/// `logits`: the model's logits at the last position of some token ids.
+Command add_logits_command(CLI::App& app);
+
+/// `generate`: continue token ids with a decoder.
+Command add_generate_command(CLI::App& app);
+
 }  // namespace tb::cli

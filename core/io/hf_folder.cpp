@@ -163,4 +163,17 @@ void set_num_labels(json& config, int64_t num_labels) {
   config.erase("num_labels");
 }
 
+std::vector<int64_t> eos_token_ids(const json& config) {
+  std::vector<int64_t> ids;
+  const auto found = config.find("eos_token_id");
+  if (found == config.end()) return ids;
+  if (found->is_number_integer()) ids.push_back(found->get<int64_t>());
+  if (found->is_array()) {
+    for (const json& id : *found) {
+      if (id.is_number_integer()) ids.push_back(id.get<int64_t>());
+    }
+  }
+  return ids;
+}
+
 }  // namespace tb

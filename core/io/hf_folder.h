@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace tb {
 
@@ -41,5 +42,8 @@ std::string config_string(const nlohmann::json& config, const std::string& key,
 int64_t config_num_labels(const nlohmann::json& config, const std::string& where);
 /// Writes id2label/label2id ("LABEL_0"…) for `num_labels` classes, as transformers saves them.
 void set_num_labels(nlohmann::json& config, int64_t num_labels);
+
+/// config.json "eos_token_id" (a number or a list) as a list; empty when absent.
+std::vector<int64_t> eos_token_ids(const nlohmann::json& config);
 
 }  // namespace tb
