@@ -1,6 +1,9 @@
 #include "core/models/loader.h"
 
 #include <c10/core/DefaultDtype.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <algorithm>
 #include <map>
@@ -142,6 +145,11 @@ LoadReport load_weights(LanguageModel& model, const SafetensorsCheckpoint& check
     loaded.insert(name);
   }
 
+#if defined(__GLIBC__)
+  // The randomly initialised weights just replaced may sit in malloc's heap rather than in
+  // their own mappings; hand those pages back so loading does not hold the model twice.
+  malloc_trim(0);
+#endif
   const std::vector<std::string> heads = model.head_prefixes();
   for (auto& [name, tensor] : expected) {
     if (loaded.count(name)) continue;
