@@ -71,8 +71,8 @@ int main(int argc, char** argv) {
 
   // Every command, in the order --help lists them.
   const std::vector<Command> commands = {
-      add_config_command(app),
-      add_runs_command(app),
+      add_config_command(app),  add_runs_command(app),   add_init_model_command(app),
+      add_inspect_command(app), add_logits_command(app), add_generate_command(app),
       add_doctor_command(app),
   };
 
@@ -80,7 +80,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
-    return app.exit(error);
+    // CLI11 prints the message; its own codes (e.g. 105 for a bad value) become the documented
+    // usage code, while --help/--version stay 0.
+    return app.exit(error) == 0 ? kExitOk : kExitUsage;
   }
 
   try {

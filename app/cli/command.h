@@ -30,4 +30,16 @@ Command add_config_command(CLI::App& app);
 /// `runs list|show|compare|delete|export|rename|tag|note|check`: the run history.
 Command add_runs_command(CLI::App& app);
 
+/// `init-model`: write a randomly initialised HF model folder.
+Command add_init_model_command(CLI::App& app);
+
+/// `inspect`: architecture, parameters, dtype, size and tensors of a model folder.
+Command add_inspect_command(CLI::App& app);
+
+/// `logits`: the model's logits at the last position of some token ids.
+Command add_logits_command(CLI::App& app);
+
+/// `generate`: continue token ids with a decoder.
+Command add_generate_command(CLI::App& app);
+
 }  // namespace tb::cli

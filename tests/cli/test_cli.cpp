@@ -172,6 +172,96 @@ class TestCli : public QObject {
     QVERIFY2(missing.err.contains("Did you mean 'A-lora'?"), qPrintable(missing.err));
   }
 
+  void initModelInspectLogitsGenerate() {
+    QTemporaryDir dir;
+    // A minimal tokenizer.json: 5 vocabulary entries and one added token with id 7.
+    QFile tokenizer(dir.path() + "/tokenizer.json");
+    QVERIFY(tokenizer.open(QIODevice::WriteOnly));
+    tokenizer.write(R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "c": 2, "d": 3,
+                       "e": 4}}, "added_tokens": [{"id": 7, "content": "<eos>"}]})");
+    tokenizer.close();
+    const QString model = dir.path() + "/tiny";
+    CliResult result = run_cli({"init-model",
+                                "--arch",
+                                "llama",
+                                "--out",
+                                model,
+                                "--tokenizer",
+                                tokenizer.fileName(),
+                                "--hidden-size",
+                                "32",
+                                "--num-layers",
+                                "2",
+                                "--num-heads",
+                                "4",
+                                "--num-kv-heads",
+                                "2",
+                                "--intermediate-size",
+                                "48",
+                                "--rope-theta",
+                                "500000",
+                                "--max-position-embeddings",
+                                "128",
+                                "--tie-word-embeddings",
+                                "true",
+                                "--seed",
+                                "5"});
+    QCOMPARE(result.exit_code, 0);
+    QVERIFY(QFile::exists(model + "/tokenizer.json"));
+
+    result = run_cli({"inspect", model, "--json"});
+    QCOMPARE(result.exit_code, 0);
+    const QJsonObject info = QJsonDocument::fromJson(result.out.toUtf8()).object();
+    QCOMPARE(info["architecture"].toString(), QString("LlamaForCausalLM"));
+    QCOMPARE(info["dtype"].toString(), QString("F32"));
+    const QJsonObject config = info["config"].toObject();
+    QCOMPARE(config["vocab_size"].toInt(), 8);  // ids 0..7
+    QCOMPARE(config["num_key_value_heads"].toInt(), 2);
+    QCOMPARE(config["rope_theta"].toDouble(), 500000.0);
+    QCOMPARE(config["tie_word_embeddings"].toBool(), true);
+    // 8×32 embedding (tied: no lm_head) + 2 layers × (q 32×32, k/v 16×32, o 32×32,
+    // 3 MLP 48×32, 2 norms) + final norm.
+    QCOMPARE(info["parameters"].toInteger(),
+             qint64(8 * 32 + 2 * (2 * 1024 + 2 * 512 + 3 * 1536 + 64) + 32));
+    QVERIFY(run_cli({"inspect", model}).out.contains("LlamaForCausalLM"));
+
+    result = run_cli({"logits", model, "--ids", "1,2,3", "--json"});
+    QCOMPARE(result.exit_code, 0);
+    const QJsonArray logits = QJsonDocument::fromJson(result.out.toUtf8()).array();
+    QCOMPARE(logits.size(), 8);
+    int best = 0;
+    for (int i = 1; i < logits.size(); ++i) {
+      if (logits[i].toDouble() > logits[best].toDouble()) best = i;
+    }
+    result = run_cli({"generate", model, "--ids", "1,2,3", "--max-new-tokens", "4", "--json"});
+    QCOMPARE(result.exit_code, 0);
+    const QJsonObject generated = QJsonDocument::fromJson(result.out.toUtf8()).object();
+    const QJsonArray tokens = generated["tokens"].toArray();
+    QVERIFY(!tokens.isEmpty() && tokens.size() <= 4);
+    QCOMPARE(tokens[0].toInt(), best);  // greedy picks the argmax of `logits`
+
+    result = run_cli({"logits", model, "--ids", "1,99"});
+    QCOMPARE(result.exit_code, 1);
+    QVERIFY2(result.err.contains("token id 99 is outside the vocabulary"), qPrintable(result.err));
+  }
+
+  void modelCommandsRefusePickleAndUnknownTypes() {
+    QTemporaryDir dir;
+    QFile pickle(dir.path() + "/pytorch_model.bin");
+    QVERIFY(pickle.open(QIODevice::WriteOnly));
+    pickle.write("x");
+    pickle.close();
+    CliResult result = run_cli({"inspect", dir.path()});
+    QCOMPARE(result.exit_code, 1);
+    QVERIFY2(result.err.contains("pickle") && result.err.contains("safetensors"),
+             qPrintable(result.err));
+    result = run_cli({"init-model", "--arch", "gpt2", "--out", dir.path() + "/m"});
+    QCOMPARE(result.exit_code, 2);
+    result = run_cli({"init-model", "--arch", "bert", "--out", dir.path() + "/m"});
+    QCOMPARE(result.exit_code, 1);
+    QVERIFY2(result.err.contains("vocabulary size unknown"), qPrintable(result.err));
+  }
+
   void noCommandPrintsWhatIsNeeded() {
     const CliResult result = run_cli({});
     QVERIFY(result.exit_code != 0);

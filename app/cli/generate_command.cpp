@@ -1,0 +1,63 @@
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "app/cli/command.h"
+#include "app/cli/model_args.h"
+#include "core/io/hf_folder.h"
+#include "core/models/generate.h"
+#include "core/models/loader.h"
+
+namespace tb::cli {
+
+Command add_generate_command(CLI::App& app) {
+  CLI::App* command =
+      app.add_subcommand("generate", "Continue a prompt with a decoder model (KV cache)");
+  auto args = std::make_shared<ModelArgs>();
+  auto options = std::make_shared<GenerateOptions>();
+  auto as_json = std::make_shared<bool>(false);
+  auto ignore_eos = std::make_shared<bool>(false);
+  add_model_args(command, *args);
+  command->add_option("--max-new-tokens", options->max_new_tokens, "Upper bound (default 64)");
+  command->add_option("--temperature", options->temperature, "0 = greedy (default); > 0 samples");
+  command->add_option("--top-k", options->top_k, "Sample among the k most likely (0 = off)");
+  command->add_option("--top-p", options->top_p, "Nucleus sampling mass (1 = off)");
+  command->add_option("--repetition-penalty", options->repetition_penalty,
+                      "> 1 discourages repeats (default 1)");
+  command->add_option("--stop-ids", options->stop_token_ids, "Extra stop token ids")
+      ->delimiter(',');
+  command->add_flag("--ignore-eos", *ignore_eos, "Do not stop at config.json's eos_token_id");
+  command->add_option("--seed", options->seed, "Sampling seed (default 0)");
+  command->add_flag("--json", *as_json,
+                    "Print {\"tokens\": [...], \"stop_reason\": ...} at the end");
+  command->footer(
+      "Prints new token ids as they are generated.\nExample:\n  tunebench-cli generate "
+      "models/tiny-llama --ids 1,15043 --max-new-tokens 20 --temperature 0.7 --top-p 0.9");
+  return {command, [args, options, as_json, ignore_eos] {
+            const LoadedModel loaded = load_model(args->folder, load_options(*args));
+            check_ids(*loaded.model, *args);
+            GenerateOptions run = *options;
+            if (!*ignore_eos) {
+              for (int64_t id : eos_token_ids(loaded.config)) run.stop_token_ids.push_back(id);
+            }
+            if (!*as_json) {
+              run.on_token = [](int64_t token, const torch::Tensor&) {
+                std::cout << token << " " << std::flush;  // streamed as they come
+                return true;
+              };
+            }
+            const GenerateResult result = generate(*loaded.model, args->ids, run);
+            if (*as_json) {
+              std::cout << nlohmann::json{{"tokens", result.tokens},
+                                          {"stop_reason", result.stop_reason}}
+                               .dump()
+                        << "\n";
+            } else {
+              std::cout << "\n(" << result.tokens.size() << " tokens, " << result.stop_reason
+                        << ")\n";
+            }
+            return kExitOk;
+          }};
+}
+
+}  // namespace tb::cli

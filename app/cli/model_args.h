@@ -1,0 +1,35 @@
+#pragma once
+// Arguments shared by the commands that run a model (logits, generate): the folder, token ids
+// and compute dtype, and the one forward they all need.
+
+#include <torch/torch.h>
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
+
+#include "core/models/loader.h"
+
+namespace tb::cli {
+
+/// Model folder, input and precision given on the command line.
+struct ModelArgs {
+  std::string folder;             // Hugging Face model folder
+  std::vector<int64_t> ids;       // input token ids (--ids 1,2,3)
+  std::string dtype = "float32";  // compute dtype: float32 | bfloat16
+};
+
+/// Adds MODEL, --ids and --dtype to a subcommand.
+void add_model_args(CLI::App* command, ModelArgs& args);
+
+/// LoadOptions for the parsed arguments.
+LoadOptions load_options(const ModelArgs& args);
+
+/// Throws tb::Error when an id in args.ids lies outside the model's vocabulary.
+void check_ids(const LanguageModel& model, const ModelArgs& args);
+
+/// Runs the model on args.ids and returns the fp32 logits row at the last position ([vocab]
+/// for LMs, [num_labels] for classifiers).
+torch::Tensor last_position_logits(LanguageModel& model, const ModelArgs& args);
+
+}  // namespace tb::cli

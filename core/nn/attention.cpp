@@ -1,0 +1,105 @@
+#include "core/nn/attention.h"
+
+#include <torch/version.h>
+
+#include <limits>
+
+namespace tb {
+
+std::pair<torch::Tensor, torch::Tensor> KvCache::append(size_t layer, const torch::Tensor& keys,
+                                                        const torch::Tensor& values) {
+  if (keys_.size() <= layer) keys_.resize(layer + 1), values_.resize(layer + 1);
+  if (keys_[layer].defined()) {
+    keys_[layer] = torch::cat({keys_[layer], keys}, 2);
+    values_[layer] = torch::cat({values_[layer], values}, 2);
+  } else {
+    keys_[layer] = keys;
+    values_[layer] = values;
+  }
+  return {keys_[layer], values_[layer]};
+}
+
+torch::Tensor repeat_kv(const torch::Tensor& x, int64_t n) {
+  if (n == 1) return x;
+  const auto sizes = x.sizes();
+  return x.unsqueeze(2)
+      .expand({sizes[0], sizes[1], n, sizes[2], sizes[3]})
+      .reshape({sizes[0], sizes[1] * n, sizes[2], sizes[3]});
+}
+
+torch::Tensor attention_reference(const torch::Tensor& q, const torch::Tensor& k,
+                                  const torch::Tensor& v, const torch::Tensor& mask, double scale,
+                                  double dropout, bool training) {
+  const int64_t groups = q.size(1) / k.size(1);
+  const torch::Tensor keys = repeat_kv(k, groups);
+  const torch::Tensor values = repeat_kv(v, groups);
+  torch::Tensor scores = torch::matmul(q, keys.transpose(2, 3)) * scale;
+  if (mask.defined()) scores = scores + mask;
+  // fp32 softmax as transformers' eager path: bf16 exponentials lose the small weights.
+  torch::Tensor weights = torch::softmax(scores, -1, torch::kFloat32).to(q.scalar_type());
+  if (training && dropout > 0) weights = torch::dropout(weights, dropout, true);
+  return torch::matmul(weights, values);
+}
+
+torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                        const torch::Tensor& mask, double scale, double dropout, bool training,
+                        bool fused) {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
+  if (fused) {
+    const int64_t groups = q.size(1) / k.size(1);
+    return at::scaled_dot_product_attention(
+        q, repeat_kv(k, groups), repeat_kv(v, groups),
+        mask.defined() ? c10::optional<torch::Tensor>(mask.to(q.scalar_type())) : c10::nullopt,
+        training ? dropout : 0.0, false, scale);
+  }
+#else
+  (void)fused;  // LibTorch 1.13 has no fused kernel; the reference path is the only one.
+#endif
+  return attention_reference(q, k, v, mask, scale, dropout, training);
+}
+
+torch::Tensor causal_mask(const torch::Tensor& attention_mask, int64_t batch, int64_t query_len,
+                          int64_t past, torch::ScalarType dtype, torch::Device device,
+                          int64_t window) {
+  const int64_t key_len = past + query_len;
+  const auto long_options = torch::TensorOptions().dtype(torch::kInt64).device(device);
+  const torch::Tensor query_pos = torch::arange(past, key_len, long_options).view({-1, 1});
+  const torch::Tensor key_pos = torch::arange(0, key_len, long_options).view({1, -1});
+  torch::Tensor allowed = key_pos <= query_pos;  // [Tq, Tk]
+  if (window > 0) allowed = allowed.logical_and(query_pos - key_pos < window);
+  allowed = allowed.view({1, 1, query_len, key_len}).expand({batch, 1, query_len, key_len});
+  if (attention_mask.defined()) {
+    allowed = allowed.logical_and(attention_mask.to(device).view({batch, 1, 1, key_len}) != 0);
+  }
+  const double lowest = dtype == torch::kBFloat16  ? -3.38e38
+                        : dtype == torch::kFloat16 ? -65504.0
+                                                   : double(std::numeric_limits<float>::lowest());
+  return torch::zeros({batch, 1, query_len, key_len},
+                      torch::TensorOptions().dtype(dtype).device(device))
+      .masked_fill(allowed.logical_not(), lowest);
+}
+
+torch::Tensor padding_mask(const torch::Tensor& attention_mask, torch::ScalarType dtype) {
+  const double lowest = dtype == torch::kBFloat16  ? -3.38e38
+                        : dtype == torch::kFloat16 ? -65504.0
+                                                   : double(std::numeric_limits<float>::lowest());
+  const torch::Tensor blocked = (attention_mask == 0).unsqueeze(1).unsqueeze(1);
+  return torch::zeros(blocked.sizes(), attention_mask.options().dtype(dtype))
+      .masked_fill(blocked, lowest);
+}
+
+torch::Tensor default_position_ids(const torch::Tensor& attention_mask, int64_t batch,
+                                   int64_t query_len, int64_t past, torch::Device device) {
+  if (!attention_mask.defined()) {
+    return torch::arange(past, past + query_len,
+                         torch::TensorOptions().dtype(torch::kInt64).device(device))
+        .unsqueeze(0)
+        .expand({batch, query_len});
+  }
+  const torch::Tensor mask = attention_mask.to(device).to(torch::kInt64);
+  torch::Tensor positions = mask.cumsum(-1) - 1;
+  positions.masked_fill_(mask == 0, 1);
+  return positions.slice(1, positions.size(1) - query_len, positions.size(1));
+}
+
+}  // namespace tb
