@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   // Every command, in the order --help lists them.
   const std::vector<Command> commands = {
       add_doctor_command(app),
+      add_tokenize_command(app),
   };
 
   if (reject_unknown_command(argc, argv, commands)) return kExitUsage;

@@ -25,5 +25,7 @@ enum ExitCode : int {
 
 /// `doctor`: machine and build report.
 Command add_doctor_command(CLI::App& app);
+/// `tokenize`: encode text or files with a tokenizer.json, or decode ids.
+Command add_tokenize_command(CLI::App& app);
 
 }  // namespace tb::cli
