@@ -58,10 +58,10 @@ Bpe::Bpe(std::vector<std::pair<std::string, uint32_t>> vocab,
     char name[8];
     std::snprintf(name, sizeof(name), "<0x%02X>", b);
     const uint32_t* id = text_vocab_.find(name);
-    fallback_ids_[b] = id ? *id : -1;
+    fallback_ids_[b] = id ? static_cast<int64_t>(*id) : -1;
     const char byte = static_cast<char>(b);
     const uint32_t* raw_id = vocab_.find(std::string_view(&byte, 1));
-    raw_ids_[b] = raw_id ? *raw_id : -1;
+    raw_ids_[b] = raw_id ? static_cast<int64_t>(*raw_id) : -1;
   }
   if (!options_.unk_token.empty()) {
     if (const uint32_t* id = text_vocab_.find(options_.unk_token)) unk_id_ = *id;
