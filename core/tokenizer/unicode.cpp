@@ -101,8 +101,6 @@ std::string to_valid_utf8(std::string_view s) {
   return out;
 }
 
-int category(char32_t c) { return utf8proc_category(static_cast<utf8proc_int32_t>(c)); }
-
 bool is_whitespace(char32_t c) {
   if (c < 0x80) return c == ' ' || (c >= 0x09 && c <= 0x0D);
   switch (c) {
@@ -181,10 +179,9 @@ void append_lowercase(std::string& out, char32_t c) {
   append_utf8(out, static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(c))));
 }
 
-std::string normalize(std::string_view s, NormalizationForm form) {
-  bool ascii = true;
-  for (char ch : s) ascii = ascii && static_cast<unsigned char>(ch) < 0x80;
-  if (ascii) return std::string(s);
+namespace {
+
+std::string normalize_segment(std::string_view s, NormalizationForm form) {
   int options = UTF8PROC_STABLE;
   switch (form) {
     case NormalizationForm::kNfc:
@@ -212,7 +209,33 @@ std::string normalize(std::string_view s, NormalizationForm form) {
   return std::string(reinterpret_cast<const char*>(result), static_cast<size_t>(n));
 }
 
+}  // namespace
+
+std::string normalize(std::string_view s, NormalizationForm form) {
+  bool ascii = true;
+  for (char ch : s) ascii = ascii && static_cast<unsigned char>(ch) < 0x80;
+  if (ascii) return std::string(s);
+  // Characters the reference's (older) normalization tables do not know split the text:
+  // they stay as they are and nothing reorders or composes across them.
+  std::string out;
+  size_t start = 0, i = 0;
+  while (i < s.size()) {
+    size_t len = 0;
+    const char32_t c = decode(s, i, len);
+    if (is_normalization_barrier(c)) {
+      out += normalize_segment(s.substr(start, i - start), form);
+      out.append(s.data() + i, len);
+      start = i + len;
+    }
+    i += len;
+  }
+  if (start == 0) return normalize_segment(s, form);
+  out += normalize_segment(s.substr(start), form);
+  return out;
+}
+
 int combining_class(char32_t c) {
+  if (is_normalization_barrier(c)) return 0;
   return utf8proc_get_property(static_cast<utf8proc_int32_t>(c))->combining_class;
 }
 

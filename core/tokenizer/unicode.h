@@ -46,7 +46,8 @@ bool is_valid_utf8(std::string_view s);
 /// String::from_utf8_lossy do (so Node and the Hugging Face library see the same text).
 std::string to_valid_utf8(std::string_view s);
 
-/// Unicode general category of `c` as utf8proc numbers it (0 = Cn … 29 = Co).
+/// Unicode general category of `c` as utf8proc numbers it (0 = Cn … 29 = Co), with the
+/// Unicode 16 additions the reference library knows (letters, numbers, marks, P, S).
 int category(char32_t c);
 
 /// Rust's char::is_whitespace (the White_Space property).
@@ -86,6 +87,9 @@ enum class NormalizationForm { kNfc, kNfd, kNfkc, kNfkd };
 
 /// Normalizes valid UTF-8 text with utf8proc.
 std::string normalize(std::string_view s, NormalizationForm form);
+
+/// True for characters the reference's normalization tables predate (left untouched).
+bool is_normalization_barrier(char32_t c);
 
 /// Canonical combining class of `c` (0 for starters).
 int combining_class(char32_t c);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include <utf8proc.h>
+
 namespace tb::unicode {
 
 // Code points whose general category the reference library's BERT components (the
@@ -55,17 +57,95 @@ bool in(const Range (&ranges)[N], char32_t c) {
   return it != std::begin(ranges) && c <= (it - 1)->second;
 }
 
+// Unicode 16 additions (letters, numbers, marks, punctuation, symbols) that utf8proc's
+// Unicode 15 tables lack but the reference library's Oniguruma knows; found by probing every
+// code point utf8proc calls unassigned through the reference's Split pre-tokenizer.
+struct Added16 {
+  char32_t first, last;
+  char major;  // 'L', 'N', 'M', 'P' or 'S'
+};
+const Added16 kUnicode16[] = {
+    {0x897, 0x897, 'M'},     {0x1B4E, 0x1B4F, 'P'},   {0x1B7F, 0x1B7F, 'P'},
+    {0x1C89, 0x1C8A, 'L'},   {0x2427, 0x2429, 'S'},   {0x2FFC, 0x2FFF, 'S'},
+    {0x31E4, 0x31E5, 'S'},   {0x31EF, 0x31EF, 'S'},   {0xA7CB, 0xA7CD, 'L'},
+    {0xA7DA, 0xA7DC, 'L'},   {0x105C0, 0x105F3, 'L'}, {0x10D40, 0x10D49, 'N'},
+    {0x10D4A, 0x10D65, 'L'}, {0x10D69, 0x10D6D, 'M'}, {0x10D6E, 0x10D6E, 'P'},
+    {0x10D6F, 0x10D85, 'L'}, {0x10D8E, 0x10D8F, 'S'}, {0x10EC2, 0x10EC4, 'L'},
+    {0x10EFC, 0x10EFC, 'M'}, {0x11380, 0x11389, 'L'}, {0x1138B, 0x1138B, 'L'},
+    {0x1138E, 0x1138E, 'L'}, {0x11390, 0x113B5, 'L'}, {0x113B7, 0x113B7, 'L'},
+    {0x113B8, 0x113C0, 'M'}, {0x113C2, 0x113C2, 'M'}, {0x113C5, 0x113C5, 'M'},
+    {0x113C7, 0x113CA, 'M'}, {0x113CC, 0x113D0, 'M'}, {0x113D1, 0x113D1, 'L'},
+    {0x113D2, 0x113D2, 'M'}, {0x113D3, 0x113D3, 'L'}, {0x113D4, 0x113D5, 'P'},
+    {0x113D7, 0x113D8, 'P'}, {0x113E1, 0x113E2, 'M'}, {0x116D0, 0x116E3, 'N'},
+    {0x11BC0, 0x11BE0, 'L'}, {0x11BE1, 0x11BE1, 'P'}, {0x11BF0, 0x11BF9, 'N'},
+    {0x11F5A, 0x11F5A, 'M'}, {0x13460, 0x143FA, 'L'}, {0x16100, 0x1611D, 'L'},
+    {0x1611E, 0x1612F, 'M'}, {0x16130, 0x16139, 'N'}, {0x16D40, 0x16D6C, 'L'},
+    {0x16D6D, 0x16D6F, 'P'}, {0x16D70, 0x16D79, 'N'}, {0x18CFF, 0x18CFF, 'L'},
+    {0x1CC00, 0x1CCEF, 'S'}, {0x1CCF0, 0x1CCF9, 'N'}, {0x1CD00, 0x1CEB3, 'S'},
+    {0x1E5D0, 0x1E5ED, 'L'}, {0x1E5EE, 0x1E5EF, 'M'}, {0x1E5F0, 0x1E5F0, 'L'},
+    {0x1E5F1, 0x1E5FA, 'N'}, {0x1E5FF, 0x1E5FF, 'P'}, {0x1F8B2, 0x1F8BB, 'S'},
+    {0x1F8C0, 0x1F8C1, 'S'}, {0x1FA89, 0x1FA89, 'S'}, {0x1FA8F, 0x1FA8F, 'S'},
+    {0x1FABE, 0x1FABE, 'S'}, {0x1FAC6, 0x1FAC6, 'S'}, {0x1FADC, 0x1FADC, 'S'},
+    {0x1FADF, 0x1FADF, 'S'}, {0x1FAE9, 0x1FAE9, 'S'}, {0x1FBCB, 0x1FBEF, 'S'},
+    {0x2EBF0, 0x2EE5D, 'L'}};
+
+// Code points the reference's normalization tables (Unicode 10 era) do not know: combining
+// marks encoded later (it sees them as starters) and later canonical compositions. Normalization
+// treats them as barriers it leaves alone, as the reference does.
+const Range kNormalizationBarriers[] = {
+    {0x7FD, 0x7FD},     {0x898, 0x89F},     {0x8CA, 0x8D3},     {0x9FE, 0x9FE},
+    {0xC3C, 0xC3C},     {0xD3B, 0xD3C},     {0xEBA, 0xEBA},     {0x1715, 0x1715},
+    {0x1ABF, 0x1ACE},   {0x1DF6, 0x1DFA},   {0xA82C, 0xA82C},   {0x10D24, 0x10D27},
+    {0x10EAB, 0x10EAC}, {0x10EFD, 0x10EFF}, {0x10F46, 0x10F50}, {0x10F82, 0x10F85},
+    {0x11070, 0x11070}, {0x1133B, 0x1133B}, {0x1145E, 0x1145E}, {0x11839, 0x1183A},
+    {0x11930, 0x11930}, {0x11935, 0x11935}, {0x11938, 0x11938}, {0x1193D, 0x1193E},
+    {0x11943, 0x11943}, {0x119E0, 0x119E0}, {0x11A34, 0x11A34}, {0x11A47, 0x11A47},
+    {0x11A99, 0x11A99}, {0x11D42, 0x11D42}, {0x11D44, 0x11D45}, {0x11D97, 0x11D97},
+    {0x11F41, 0x11F42}, {0x16FF0, 0x16FF1}, {0x1E08F, 0x1E08F}, {0x1E130, 0x1E136},
+    {0x1E2AE, 0x1E2AE}, {0x1E2EC, 0x1E2EF}, {0x1E4EC, 0x1E4EF}};
+
+int raw_category(char32_t c) { return utf8proc_category(static_cast<utf8proc_int32_t>(c)); }
+
 }  // namespace
 
-bool is_punctuation_legacy(char32_t c) {
-  if (c == 0x111C9) return true;  // SHARADA SANDHI MARK: Po before Unicode 11, Mn since
-  return is_punctuation(c) && !in(kNewPunctuation, c);
+int category(char32_t c) {
+  const int k = raw_category(c);
+  if (k != UTF8PROC_CATEGORY_CN || c < 0x800) return k;
+  const Added16* it = std::upper_bound(std::begin(kUnicode16), std::end(kUnicode16), c,
+                                       [](char32_t x, const Added16& r) { return x < r.first; });
+  if (it == std::begin(kUnicode16) || c > (it - 1)->last) return k;
+  switch ((it - 1)->major) {
+    case 'L':
+      return UTF8PROC_CATEGORY_LO;
+    case 'N':
+      return UTF8PROC_CATEGORY_NO;
+    case 'M':
+      return UTF8PROC_CATEGORY_MN;
+    case 'P':
+      return UTF8PROC_CATEGORY_PO;
+    default:
+      return UTF8PROC_CATEGORY_SO;
+  }
 }
 
-bool is_other_legacy(char32_t c) { return is_other(c) && !in(kNewFormat, c); }
+bool is_normalization_barrier(char32_t c) { return c >= 0x7FD && in(kNormalizationBarriers, c); }
+
+bool is_punctuation_legacy(char32_t c) {
+  // SHARADA SANDHI MARK (Mn since Unicode 11) and CANADIAN SYLLABICS CHI SIGN (So since 12)
+  // were Po in those tables.
+  if (c == 0x111C9 || c == 0x166D) return true;
+  const int k = raw_category(c);
+  return k >= UTF8PROC_CATEGORY_PC && k <= UTF8PROC_CATEGORY_PO && !in(kNewPunctuation, c);
+}
+
+bool is_other_legacy(char32_t c) {
+  const int k = raw_category(c);
+  return k >= UTF8PROC_CATEGORY_CC && k <= UTF8PROC_CATEGORY_CO && !in(kNewFormat, c);
+}
 
 bool is_mark_nonspacing_legacy(char32_t c) {
-  return c != 0x111C9 && is_mark_nonspacing(c) && !in(kNewNonspacingMarks, c);
+  if (c == 0x1734) return true;  // HANUNOO SIGN PAMUDPOD: Mn in those tables, Mc since 14
+  return c != 0x111C9 && raw_category(c) == UTF8PROC_CATEGORY_MN && !in(kNewNonspacingMarks, c);
 }
 
 }  // namespace tb::unicode
