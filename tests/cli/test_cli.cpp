@@ -267,6 +267,47 @@ class TestCli : public QObject {
     QVERIFY(result.exit_code != 0);
     QVERIFY2(result.err.contains("subcommand"), qPrintable(result.err));
   }
+
+  void tokenizePrintsIdsAndTokensAndEncodesFiles() {
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString json = dir.filePath("tokenizer.json");
+    QFile file(json);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(R"({"added_tokens":[{"id":3,"content":"<s>","special":true,"normalized":false}],
+      "normalizer":null,"pre_tokenizer":{"type":"WhitespaceSplit"},"decoder":null,
+      "post_processor":{"type":"TemplateProcessing","single":"<s> $A","pair":"<s> $A $B",
+        "special_tokens":{"<s>":{"id":"<s>","ids":[3],"tokens":["<s>"]}}},
+      "model":{"type":"WordPiece","unk_token":"[UNK]","vocab":{"[UNK]":0,"hi":1,"there":2}}})");
+    file.close();
+    CliResult result = run_cli({"tokenize", json, "hi there you"});
+    QCOMPARE(result.exit_code, 0);
+    QVERIFY2(result.out.contains("ids: 1 2 0"), qPrintable(result.out));
+    QVERIFY2(result.out.contains(R"(tokens: "hi" "there" "[UNK]")"), qPrintable(result.out));
+
+    QFile lines(dir.filePath("lines.txt"));
+    QVERIFY(lines.open(QIODevice::WriteOnly));
+    lines.write("hi\nthere hi\n\n");
+    lines.close();
+    result = run_cli({"tokenize", dir.path(), "--file", lines.fileName(), "--jsonl"});
+    QCOMPARE(result.exit_code, 0);
+    QCOMPARE(result.out, QString("[1]\n[2,1]\n[]\n"));
+    result =
+        run_cli({"tokenize", json, "--file", lines.fileName(), "--jsonl", "--add-special-tokens"});
+    QCOMPARE(result.out, QString("[3,1]\n[3,2,1]\n[3]\n"));
+  }
+
+  void tokenizeReportsBrokenTokenizerFiles() {
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    QFile file(dir.filePath("tokenizer.json"));
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("{\n  \"model\": [1, 2,, 3]\n}\n");
+    file.close();
+    const CliResult result = run_cli({"tokenize", file.fileName(), "hi"});
+    QCOMPARE(result.exit_code, 1);
+    QVERIFY2(result.err.contains("tokenizer.json:2:"), qPrintable(result.err));
+  }
 };
 
 QTEST_APPLESS_MAIN(TestCli)

@@ -1,0 +1,179 @@
+#include <charconv>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app/cli/command.h"
+#include "core/tokenizer/tokenizer.h"
+#include "core/util/error.h"
+
+namespace tb::cli {
+
+namespace {
+
+struct TokenizeArgs {
+  std::string tokenizer;      // tokenizer.json or a model folder
+  std::string text;           // text to encode (unless --file/--decode-ids)
+  std::string file;           // encode every line of this file
+  std::string decode_ids;     // decode every JSON id array of this file
+  bool jsonl = false;         // one JSON array per line (with --file)
+  bool add_special = false;   // add the post-processor's special tokens
+  bool skip_special = false;  // drop special tokens when decoding
+  size_t threads = 0;         // 0: all cores
+};
+
+void append_json_string(std::string& out, const std::string& s) {
+  out.push_back('"');
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          static const char* hex = "0123456789abcdef";
+          out += "\\u00";
+          out.push_back(hex[c >> 4]);
+          out.push_back(hex[c & 15]);
+        } else {
+          out.push_back(ch);
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+void append_ids(std::string& out, const std::vector<uint32_t>& ids, bool json) {
+  char number[16];
+  if (json) out.push_back('[');
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i > 0) out.push_back(json ? ',' : ' ');
+    const auto [end, ec] = std::to_chars(number, number + sizeof(number), ids[i]);
+    out.append(number, end);
+  }
+  if (json) out.push_back(']');
+  out.push_back('\n');
+}
+
+std::ifstream open_input(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw make_error("cannot open " + path, "tokenize", "check the path");
+  return in;
+}
+
+int encode_file(const Tokenizer& tok, const TokenizeArgs& args) {
+  std::ifstream in = open_input(args.file);
+  constexpr size_t kBatch = 8192;  // lines per batch: enough work for every thread
+  std::vector<std::string> lines;
+  std::string line, out;
+  bool more = true;
+  while (more) {
+    lines.clear();
+    while (lines.size() < kBatch && (more = static_cast<bool>(std::getline(in, line)))) {
+      lines.push_back(line);
+    }
+    if (lines.empty()) break;
+    const std::vector<Encoding> encodings =
+        tok.encode_batch(lines, args.add_special, args.threads, /*with_tokens=*/false);
+    out.clear();
+    for (const Encoding& e : encodings) append_ids(out, e.ids, args.jsonl);
+    std::cout.write(out.data(), static_cast<std::streamsize>(out.size()));
+  }
+  std::cout.flush();
+  return kExitOk;
+}
+
+int decode_file(const Tokenizer& tok, const TokenizeArgs& args) {
+  std::ifstream in = open_input(args.decode_ids);
+  std::string line, out;
+  size_t row = 0;
+  while (std::getline(in, line)) {
+    ++row;
+    std::vector<uint32_t> ids;
+    const char* p = line.data();
+    const char* end = p + line.size();
+    while (p < end) {
+      if (*p >= '0' && *p <= '9') {
+        uint32_t value = 0;
+        const auto r = std::from_chars(p, end, value);
+        if (r.ec != std::errc()) {
+          throw make_error("bad id", location(args.decode_ids, static_cast<int64_t>(row)),
+                           "each line must be a JSON array of token ids");
+        }
+        ids.push_back(value);
+        p = r.ptr;
+      } else {
+        ++p;
+      }
+    }
+    out.clear();
+    append_json_string(out, tok.decode(ids, args.skip_special));
+    out.push_back('\n');
+    std::cout.write(out.data(), static_cast<std::streamsize>(out.size()));
+  }
+  std::cout.flush();
+  return kExitOk;
+}
+
+int encode_text(const Tokenizer& tok, const TokenizeArgs& args) {
+  const Encoding e = tok.encode(args.text, args.add_special);
+  std::string out = "ids:";
+  for (uint32_t id : e.ids) out += " " + std::to_string(id);
+  out += "\ntokens:";
+  for (const std::string& t : e.tokens) {
+    out.push_back(' ');
+    append_json_string(out, t);
+  }
+  out += "\ncount: " + std::to_string(e.ids.size()) + "\n";
+  std::cout << out;
+  return kExitOk;
+}
+
+}  // namespace
+
+Command add_tokenize_command(CLI::App& app) {
+  CLI::App* cmd = app.add_subcommand(
+      "tokenize",
+      "Encode text with a Hugging Face tokenizer.json (same ids as the tokenizers "
+      "library) or decode ids back to text");
+  auto args = std::make_shared<TokenizeArgs>();
+  cmd->add_option("tokenizer", args->tokenizer, "tokenizer.json or a model folder containing it")
+      ->required();
+  cmd->add_option("text", args->text, "Text to encode (prints ids and tokens)");
+  cmd->add_option("--file", args->file, "Encode each line of this file (one result per line)");
+  cmd->add_flag("--jsonl", args->jsonl, "With --file: print each line's ids as a JSON array");
+  cmd->add_option("--decode-ids", args->decode_ids,
+                  "Decode each line of this file (a JSON array of ids); prints JSON strings");
+  cmd->add_flag("--add-special-tokens", args->add_special,
+                "Add the post-processor's special tokens (BOS, [CLS] …)");
+  cmd->add_flag("--skip-special-tokens", args->skip_special,
+                "With --decode-ids: leave special tokens out");
+  cmd->add_option("--threads", args->threads, "Threads for --file (0 = all cores)");
+  cmd->footer(
+      "Examples:\n  tunebench-cli tokenize models/llama3 \"Hello world\"\n"
+      "  tunebench-cli tokenize tokenizer.json --file corpus.txt --jsonl > ids.jsonl\n"
+      "  tunebench-cli tokenize tokenizer.json --decode-ids ids.jsonl");
+  return {cmd, [args] {
+            const Tokenizer tok = Tokenizer::load(args->tokenizer);
+            if (!args->file.empty()) return encode_file(tok, *args);
+            if (!args->decode_ids.empty()) return decode_file(tok, *args);
+            return encode_text(tok, *args);
+          }};
+}
+
+}  // namespace tb::cli

@@ -1,0 +1,161 @@
+#!/usr/bin/env node
+// Tokenizer interop test: tunebench's C++ tokenizer against the Hugging Face `tokenizers`
+// library (Rust, through its Node binding) on the same >= 5 MB of varied text, for six real
+// tokenizers. Every line's ids must be identical, and decoding the reference ids must give the
+// reference text. Reference outputs are cached (keyed by a hash of corpus + tokenizer) so
+// later runs only pay for our side.
+//
+// usage: node tokenizer_interop.js --cli <tunebench-cli> --work <dir> [--cache <dir>]
+// (the cache defaults to $TB_REFERENCE_CACHE or ~/.cache/tunebench, as setup_references.sh)
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const crypto = require('crypto');
+const { spawnSync } = require('child_process');
+const common = require('./tokenizer_common.js');
+
+function parseArgs(argv) {
+  const args = {};
+  for (let i = 2; i < argv.length; i += 2) args[argv[i].replace(/^--/, '')] = argv[i + 1];
+  args.cache = args.cache || common.referenceCache();
+  for (const k of ['cli', 'cache', 'work']) {
+    if (!args[k]) throw new Error(`missing --${k}`);
+  }
+  return args;
+}
+
+function sha256(...parts) {
+  const h = crypto.createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest('hex').slice(0, 16);
+}
+
+function runCli(cli, args) {
+  const r = spawnSync(cli, args, { maxBuffer: 1 << 30, encoding: 'utf8' });
+  if (r.status !== 0) {
+    throw new Error(`${cli} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  }
+  return r.stdout;
+}
+
+function splitLines(text) {
+  const lines = text.split('\n');
+  if (lines.length && lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+async function referenceOutputs(ref, name, tokPath, corpusPath, lines, cacheDir, addSpecial) {
+  const key = sha256(fs.readFileSync(corpusPath), fs.readFileSync(tokPath), addSpecial ? 'S' : 'N', 'v1');
+  const idsFile = path.join(cacheDir, `${name}-${key}.ids.jsonl`);
+  const textFile = path.join(cacheDir, `${name}-${key}.decoded.jsonl`);
+  if (fs.existsSync(idsFile) && fs.existsSync(textFile)) return { idsFile, textFile, cached: true };
+  const tok = ref.Tokenizer.fromFile(tokPath);
+  const idLines = [];
+  const textLines = [];
+  const chunk = 2000;
+  for (let i = 0; i < lines.length; i += chunk) {
+    const batch = lines.slice(i, i + chunk);
+    const encodings = await tok.encodeBatch(batch, { addSpecialTokens: addSpecial });
+    const ids = encodings.map((e) => Array.from(e.getIds()));
+    const texts = await tok.decodeBatch(ids, false);
+    for (let k = 0; k < ids.length; ++k) {
+      idLines.push(JSON.stringify(ids[k]));
+      textLines.push(JSON.stringify(texts[k]));
+    }
+  }
+  fs.mkdirSync(cacheDir, { recursive: true });
+  fs.writeFileSync(idsFile + '.tmp', idLines.join('\n') + '\n');
+  fs.writeFileSync(textFile + '.tmp', textLines.join('\n') + '\n');
+  fs.renameSync(idsFile + '.tmp', idsFile);
+  fs.renameSync(textFile + '.tmp', textFile);
+  return { idsFile, textFile, cached: false };
+}
+
+function firstDifference(a, b) {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) ++i;
+  return i;
+}
+
+async function main() {
+  const args = parseArgs(process.argv);
+  const modules = path.join(args.cache, 'npm', 'node_modules');
+  const ref = require(path.join(modules, '@anush008', 'tokenizers'));
+  fs.mkdirSync(args.work, { recursive: true });
+  const tokenizers = common.tokenizers(modules, args.cache);
+  const corpusPath = common.buildCorpus(modules, args.cache, tokenizers);
+  const corpusText = fs.readFileSync(corpusPath, 'utf8');
+  const lines = splitLines(corpusText);
+  const bytes = fs.statSync(corpusPath).size;
+  console.log(`corpus: ${corpusPath}: ${lines.length} lines, ${bytes} bytes`);
+  // A sample with special tokens on, to cover the post-processors.
+  const samplePath = path.join(args.work, 'sample.txt');
+  const sampleLines = lines.filter((_, i) => i % 50 === 0);
+  fs.writeFileSync(samplePath, sampleLines.join('\n') + '\n');
+
+  const refDir = path.join(args.cache, 'interop-reference');
+  let failed = false;
+  const rows = [];
+  for (const [name, tokPath] of Object.entries(tokenizers)) {
+    const t0 = Date.now();
+    const refOut = await referenceOutputs(ref, name, tokPath, corpusPath, lines, refDir, false);
+    const t1 = Date.now();
+    const ours = splitLines(runCli(args.cli, ['tokenize', tokPath, '--file', corpusPath, '--jsonl']));
+    const t2 = Date.now();
+    const refIds = splitLines(fs.readFileSync(refOut.idsFile, 'utf8'));
+    const refTexts = splitLines(fs.readFileSync(refOut.textFile, 'utf8'));
+    const ourTexts = splitLines(runCli(args.cli, ['tokenize', tokPath, '--decode-ids', refOut.idsFile]));
+    const sampleRef = await referenceOutputs(ref, name + '-special', tokPath, samplePath, sampleLines, refDir, true);
+    const sampleOurs = splitLines(runCli(args.cli, ['tokenize', tokPath, '--file', samplePath, '--jsonl', '--add-special-tokens']));
+    const sampleRefIds = splitLines(fs.readFileSync(sampleRef.idsFile, 'utf8'));
+
+    let same = 0, decodeSame = 0, specialSame = 0;
+    const shown = [];
+    for (let i = 0; i < lines.length; ++i) {
+      if (ours[i] === refIds[i]) {
+        ++same;
+      } else if (shown.length < 5) {
+        const a = JSON.parse(refIds[i]), b = ours[i] ? JSON.parse(ours[i]) : [];
+        const k = firstDifference(a, b);
+        shown.push(`  line ${i + 1}: ${JSON.stringify(lines[i].slice(0, 200))}\n` +
+                   `    first difference at token ${k}: reference ${JSON.stringify(a.slice(k, k + 8))}` +
+                   ` ours ${JSON.stringify(b.slice(k, k + 8))}`);
+      }
+      let ourText;
+      try { ourText = JSON.parse(ourTexts[i]); } catch (e) { ourText = undefined; }
+      if (ourText === JSON.parse(refTexts[i])) {
+        ++decodeSame;
+      } else if (shown.length < 8) {
+        shown.push(`  decode line ${i + 1}: reference ${refTexts[i].slice(0, 160)}\n` +
+                   `                 ours ${String(ourTexts[i]).slice(0, 160)}`);
+      }
+    }
+    for (let i = 0; i < sampleLines.length; ++i) {
+      if (sampleOurs[i] === sampleRefIds[i]) ++specialSame;
+      else if (shown.length < 10) shown.push(`  with special tokens, sample line ${i + 1}: reference ${sampleRefIds[i].slice(0, 120)} ours ${String(sampleOurs[i]).slice(0, 120)}`);
+    }
+    const ok = same === lines.length && decodeSame === lines.length && specialSame === sampleLines.length &&
+               ours.length === lines.length;
+    failed = failed || !ok;
+    rows.push({ name, same, decodeSame, specialSame });
+    console.log(`${ok ? 'PASS' : 'FAIL'} ${name}: ids identical ${same}/${lines.length} ` +
+                `(${(100 * same / lines.length).toFixed(3)} %), decode identical ${decodeSame}/${lines.length}, ` +
+                `with special tokens ${specialSame}/${sampleLines.length}; reference ${refOut.cached ? 'cached' : `${((t1 - t0) / 1000).toFixed(1)} s`}, ours ${((t2 - t1) / 1000).toFixed(1)} s`);
+    for (const s of shown) console.log(s);
+  }
+  console.log('\n| tokenizer | lines | bytes | identical ids | decode identical | with special tokens |');
+  console.log('|---|---|---|---|---|---|');
+  for (const r of rows) {
+    console.log(`| ${r.name} | ${lines.length} | ${bytes} | ${(100 * r.same / lines.length).toFixed(3)} % | ` +
+                `${(100 * r.decodeSame / lines.length).toFixed(3)} % | ${r.specialSame}/${sampleLines.length} |`);
+  }
+  if (failed) {
+    console.error('tokenizer interop: FAILED (ids or decoded text differ from the reference)');
+    process.exit(1);
+  }
+}
+
+main().catch((e) => {
+  console.error(`tokenizer interop: ${e.stack || e}`);
+  process.exit(1);
+});
