@@ -31,3 +31,20 @@ std::vector<CudaDevice> list_cuda_devices() {
 }
 
 }  // namespace tb
+
+#include <c10/cuda/CUDACachingAllocator.h>
+
+#include "core/train/memory.h"
+
+namespace tb {
+
+void read_cuda_memory(MemoryStats& stats, int device) {
+  const auto totals = c10::cuda::CUDACachingAllocator::getDeviceStats(device);
+  constexpr size_t kAggregate =
+      static_cast<size_t>(c10::cuda::CUDACachingAllocator::StatType::AGGREGATE);
+  stats.cuda_allocated_bytes = totals.allocated_bytes[kAggregate].current;
+  stats.cuda_reserved_bytes = totals.reserved_bytes[kAggregate].current;
+  stats.cuda_peak_bytes = totals.allocated_bytes[kAggregate].peak;
+}
+
+}  // namespace tb

@@ -1,0 +1,267 @@
+#include "core/train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <thread>
+
+#include "core/train/checkpoint.h"
+#include "core/train/lr_schedule.h"
+#include "core/train/memory.h"
+#include "core/util/error.h"
+#include "core/util/runtime.h"
+
+namespace tb {
+namespace fs = std::filesystem;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_between(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+int64_t count_tokens(const ModelBatch& batch) {
+  if (batch.attention_mask.defined()) return batch.attention_mask.sum().item<int64_t>();
+  return batch.input_ids.numel();
+}
+
+void require(bool condition, const std::string& what) {
+  if (!condition) throw make_error(what, "training job", "This is a bug in the caller of train().");
+}
+
+// Weight of a batch's mean loss in the eval average: label tokens for language models,
+// examples for classification.
+int64_t loss_weight(const LanguageModel& model, const ModelBatch& batch) {
+  if (!batch.labels.defined()) return batch.input_ids.size(0);
+  if (batch.labels.dim() == 1) return batch.labels.size(0);
+  torch::Tensor labels = batch.labels;
+  if (model.task() == ModelTask::kCausalLm) labels = labels.slice(1, 1);  // shifted targets
+  return labels.ne(-100).sum().item<int64_t>();
+}
+
+}  // namespace
+
+EvalMetrics evaluate(LanguageModel& model, BatchSource& source) {
+  const auto start = Clock::now();
+  const bool was_training = model.is_training();
+  model.eval();
+  torch::NoGradGuard no_grad;
+  double loss_sum = 0;
+  int64_t weight_sum = 0;
+  int64_t examples = 0;
+  torch::Tensor confusion;  // [true class, predicted class] counts, classification only
+  for (int64_t index = 0; index < source.batches_per_epoch(); ++index) {
+    const ModelBatch batch = source.batch(0, index);
+    const ModelOutput output = model.forward(batch);
+    const int64_t weight = loss_weight(model, batch);
+    if (output.loss.defined() && weight > 0) {
+      loss_sum += output.loss.item<double>() * static_cast<double>(weight);
+      weight_sum += weight;
+    }
+    examples += batch.input_ids.size(0);
+    if (batch.labels.defined() && batch.labels.dim() == 1 && output.logits.dim() == 2) {
+      const int64_t classes = output.logits.size(1);
+      if (!confusion.defined()) confusion = torch::zeros({classes, classes}, torch::kInt64);
+      const torch::Tensor predicted = output.logits.argmax(1).to(torch::kCPU);
+      const torch::Tensor truth = batch.labels.to(torch::kCPU);
+      confusion.view(-1).index_add_(0, truth * classes + predicted,
+                                    torch::ones_like(truth, torch::kInt64));
+    }
+  }
+  if (was_training) model.train();
+  EvalMetrics metrics;
+  metrics.examples = examples;
+  metrics.loss = weight_sum > 0 ? loss_sum / static_cast<double>(weight_sum) : 0.0;
+  if (confusion.defined()) {
+    const torch::Tensor correct = confusion.diagonal().to(torch::kFloat64);
+    metrics.accuracy = (correct.sum() / confusion.sum().clamp_min(1)).item<double>();
+    // Macro-F1 over the classes that occur (in truth or prediction), as scikit-learn does.
+    const torch::Tensor predicted = confusion.sum(0).to(torch::kFloat64);
+    const torch::Tensor actual = confusion.sum(1).to(torch::kFloat64);
+    const torch::Tensor f1 = (2 * correct) / (predicted + actual).clamp_min(1e-12);
+    const torch::Tensor present = (predicted + actual) > 0;
+    metrics.macro_f1 = f1.masked_select(present).mean().item<double>();
+  } else if (model.task() == ModelTask::kCausalLm) {
+    metrics.perplexity = std::exp(metrics.loss);
+  }
+  metrics.seconds = seconds_between(start, Clock::now());
+  return metrics;
+}
+
+TrainResult train(const TrainingJob& job, const TrainerCallbacks& callbacks,
+                  TrainerControl* control) {
+  require(job.model != nullptr, "no model");
+  require(job.train != nullptr, "no training data");
+  require(!job.trainable.empty(), "no trainable parameters");
+  const TrainingSettings& t = job.training;
+  const OutputSettings& out = job.output;
+  auto event = [&callbacks](const std::string& level, const std::string& message) {
+    if (callbacks.on_event) callbacks.on_event(level, message);
+  };
+  apply_runtime_threads();  // OpenMP thread counts are per thread (see init_runtime)
+  torch::manual_seed(static_cast<uint64_t>(t.seed));
+
+  OptimizerOptions optimizer_options;
+  optimizer_options.type = t.optim;
+  optimizer_options.weight_decay = t.weight_decay;
+  optimizer_options.beta1 = t.adam_beta1;
+  optimizer_options.beta2 = t.adam_beta2;
+  optimizer_options.epsilon = t.adam_epsilon;
+  std::unique_ptr<Optimizer> optimizer = make_optimizer(job.trainable, optimizer_options);
+
+  const int64_t batches_per_epoch = job.train->batches_per_epoch();
+  if (batches_per_epoch <= 0) {
+    throw make_error("the training data gives no batches", "dataset",
+                     "Check the data set and the subset size (max_samples).");
+  }
+  const StepPlan plan = plan_steps(batches_per_epoch, t.gradient_accumulation_steps,
+                                   t.num_train_epochs, t.max_steps, t.warmup_steps, t.warmup_ratio);
+  const LrSchedule schedule(t.lr_scheduler_type, plan.warmup_steps, plan.total_steps);
+
+  TrainerState state;
+  state.total_steps = plan.total_steps;
+  if (!out.resume_from_checkpoint.empty()) {
+    state = load_checkpoint(out.resume_from_checkpoint, job.trainable, *optimizer);
+    state.total_steps = plan.total_steps;
+    event("info",
+          "resumed from " + out.resume_from_checkpoint + " at step " + std::to_string(state.step));
+  }
+
+  const fs::path output_dir = out.output_dir;
+  TrainResult result;
+  std::vector<torch::Tensor> all_parameters = job.model->parameters();
+  std::vector<torch::Tensor> trainable_tensors;
+  for (const auto& [name, tensor] : job.trainable) trainable_tensors.push_back(tensor);
+  MemoryStats memory;
+  memory.weight_bytes = tensor_bytes(all_parameters);
+  memory.optimizer_bytes = optimizer->state_bytes();
+
+  auto checkpoint = [&](const char* why) {
+    if (output_dir.empty()) return;
+    const fs::path folder =
+        save_checkpoint(output_dir, state, job.trainable, *optimizer, job.save_extra);
+    rotate_checkpoints(output_dir, out.save_total_limit);
+    result.last_checkpoint = folder.string();
+    int64_t bytes = 0;
+    for (const auto& file : fs::recursive_directory_iterator(folder)) {
+      if (file.is_regular_file()) bytes += static_cast<int64_t>(file.file_size());
+    }
+    event("info", std::string("checkpoint (") + why + ") at step " + std::to_string(state.step) +
+                      ": " + folder.string());
+    if (callbacks.on_checkpoint) callbacks.on_checkpoint({state.step, folder.string(), bytes});
+  };
+  auto run_eval = [&] {
+    if (job.eval == nullptr) return;
+    EvalMetrics metrics = evaluate(*job.model, *job.eval);
+    metrics.step = state.step;
+    metrics.epoch = static_cast<double>(state.epoch) +
+                    static_cast<double>(state.batch) / static_cast<double>(batches_per_epoch);
+    if (callbacks.on_eval) callbacks.on_eval(metrics);
+  };
+
+  job.model->train();
+  const auto start = Clock::now();
+  const int64_t first_step = state.step;
+  const int64_t eval_every = out.eval_steps > 0 ? out.eval_steps : out.logging_steps;
+  while (state.step < plan.total_steps) {
+    while (control && control->pause && !control->stop) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // paused: no CPU used
+    }
+    if (control && control->stop) {
+      checkpoint("stop");
+      result.outcome = TrainOutcome::kStopped;
+      break;
+    }
+    const auto step_start = Clock::now();
+    double loss_sum = 0;
+    int64_t step_tokens = 0, step_samples = 0;
+    bool epoch_ended = false;
+    for (int64_t micro = 0; micro < t.gradient_accumulation_steps; ++micro) {
+      const ModelBatch batch = job.train->batch(state.epoch, state.batch);
+      if (++state.batch == batches_per_epoch) {
+        state.batch = 0;
+        ++state.epoch;
+        epoch_ended = true;
+      }
+      const ModelOutput output = job.model->forward(batch);
+      if (!output.loss.defined()) {
+        throw make_error("the model returned no loss (are labels missing?)", "training batch");
+      }
+      const double loss = output.loss.item<double>();
+      if (!std::isfinite(loss)) {
+        if (!job.skip_nonfinite_steps) {
+          throw make_error(
+              "the loss is " + std::to_string(loss) + " at step " + std::to_string(state.step + 1),
+              "training", "Lower learning_rate, enable max_grad_norm, or use fp32.");
+        }
+        event("warning",
+              "skipped micro-batch with non-finite loss at step " + std::to_string(state.step + 1));
+        continue;
+      }
+      (output.loss / static_cast<double>(t.gradient_accumulation_steps)).backward();
+      loss_sum += loss;
+      step_tokens += count_tokens(batch);
+      step_samples += batch.input_ids.size(0);
+    }
+    const double grad_norm = clip_grad_norm(job.trainable, t.max_grad_norm);
+    if (!std::isfinite(grad_norm)) {
+      optimizer->zero_grad();
+      if (!job.skip_nonfinite_steps) {
+        throw make_error("the gradients are not finite at step " + std::to_string(state.step + 1),
+                         "training", "Lower learning_rate or enable max_grad_norm.");
+      }
+      event("warning", "skipped step " + std::to_string(state.step + 1) + ": non-finite gradients");
+      continue;
+    }
+    const double lr = t.learning_rate * schedule.factor(state.step);
+    optimizer->step(lr);
+    optimizer->zero_grad();
+    ++state.step;
+    state.tokens += step_tokens;
+    state.samples += step_samples;
+    state.last_loss = loss_sum / static_cast<double>(t.gradient_accumulation_steps);
+
+    const auto now = Clock::now();
+    StepMetrics metrics;
+    metrics.step = state.step;
+    metrics.total_steps = plan.total_steps;
+    metrics.epoch = static_cast<double>(state.epoch) +
+                    static_cast<double>(state.batch) / static_cast<double>(batches_per_epoch);
+    metrics.tokens = state.tokens;
+    metrics.samples = state.samples;
+    metrics.loss = state.last_loss;
+    metrics.lr = lr;
+    metrics.grad_norm = grad_norm;
+    const double step_seconds = std::max(1e-9, seconds_between(step_start, now));
+    metrics.tokens_per_second = static_cast<double>(step_tokens) / step_seconds;
+    metrics.samples_per_second = static_cast<double>(step_samples) / step_seconds;
+    metrics.elapsed_seconds = seconds_between(start, now);
+    metrics.eta_seconds = metrics.elapsed_seconds / static_cast<double>(state.step - first_step) *
+                          static_cast<double>(plan.total_steps - state.step);
+    read_process_memory(memory);
+    memory.gradient_bytes = tensor_bytes(trainable_tensors);
+    metrics.memory = memory;
+    if (callbacks.on_step) callbacks.on_step(metrics);
+    result.steps = state.step;
+    result.final_loss = state.last_loss;
+
+    const bool last = state.step == plan.total_steps;
+    if ((out.eval_strategy == "steps" && state.step % eval_every == 0) ||
+        (out.eval_strategy == "epoch" && (epoch_ended || last))) {
+      run_eval();
+    }
+    const bool save_due = (out.save_strategy == "steps" && state.step % out.save_steps == 0) ||
+                          (out.save_strategy == "epoch" && epoch_ended);
+    if (control && control->checkpoint_now.exchange(false)) {
+      checkpoint("requested");
+    } else if (save_due && !last) {
+      checkpoint("scheduled");
+    }
+  }
+  if (result.outcome == TrainOutcome::kCompleted) checkpoint("end");
+  result.steps = state.step;
+  return result;
+}
+
+}  // namespace tb
