@@ -72,6 +72,7 @@ int main(int argc, char** argv) {
   // Every command, in the order --help lists them.
   const std::vector<Command> commands = {
       add_runs_command(app),
+      add_preview_data_command(app),
       add_doctor_command(app),
   };
 

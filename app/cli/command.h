@@ -25,6 +25,8 @@ enum ExitCode : int {
 
 /// `doctor`: machine and build report.
 Command add_doctor_command(CLI::App& app);
+/// `preview-data DATA`: a data set's format, columns, first rows and seeded subsets.
+Command add_preview_data_command(CLI::App& app);
 /// `runs list|show|compare|delete|export|rename|tag|note|check`: the run history.
 Command add_runs_command(CLI::App& app);
 

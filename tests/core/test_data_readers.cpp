@@ -9,6 +9,7 @@
 
 #include "core/data/classification_format.h"
 #include "core/data/dataset.h"
+#include "core/data/preview.h"
 #include "core/data/reader.h"
 #include "core/util/error.h"
 
@@ -213,6 +214,31 @@ class TestDataReaders : public QObject {
       QVERIFY2(QString(error.what()).contains("Did you mean 'recipes'?"), error.what());
       QVERIFY2(QString(error.what()).contains("Entries: chat, recipes"), error.what());
     }
+  }
+
+  void previewHasStatsRowsAndSubsets() {
+    PreviewOptions options;
+    options.rows = 2;
+    options.subset.max_samples = 2;
+    const DataPreview preview = preview_data(kData / "reviews.csv", options);
+    QCOMPARE(QString::fromStdString(preview.format), QString("classification"));
+    QCOMPARE(preview.columns.size(), size_t(3));
+    const ColumnStats& label = preview.columns[1];
+    QCOMPARE(QString::fromStdString(label.name), QString("label"));
+    QCOMPARE(label.present, int64_t(4));
+    QCOMPARE(label.values,
+             (std::vector<std::pair<std::string, int64_t>>{{"negative", 2}, {"positive", 2}}));
+    QVERIFY(preview.columns[0].values.empty());  // long texts are not categories
+    QCOMPARE(preview.columns[0].max_chars, int64_t(95));
+    QCOMPARE(preview.first_rows.size(), size_t(2));
+    QCOMPARE(preview.first_rows[1].line, int64_t(3));
+    QCOMPARE(QString::fromStdString(preview.first_rows[1].spans.back().text), QString("negative"));
+    QCOMPARE(preview.subset.train.size(), size_t(2));
+    const DataPreview chat = preview_data(kData / "sharegpt.jsonl", {});
+    const std::vector<PreviewSpan>& spans = chat.first_rows[0].spans;
+    QCOMPARE(spans.size(), size_t(3));
+    QVERIFY(!spans[0].target && !spans[1].target && spans[2].target);
+    QCOMPARE(QString::fromStdString(spans[0].role), QString("system"));
   }
 };
 
