@@ -129,8 +129,11 @@ int main(int argc, char** argv) try {
   const double open_seconds = seconds_since(start);
   std::printf("file: %s (%.1f MB, %lld rows, format %s)\n", jsonl.c_str(), megabytes,
               static_cast<long long>(data.size()), data.format().name().c_str());
-  std::printf("open (index + validate every row): %.2f s = %.0f rows/s, %.1f MB/s\n", open_seconds,
-              double(data.size()) / open_seconds, megabytes / open_seconds);
+  std::printf(
+      "open (index + validate every row): %.2f s = %.0f rows/s, %.1f MB/s; peak RSS "
+      "%.0f MB before, %.0f MB after (the file is not held in memory)\n",
+      open_seconds, double(data.size()) / open_seconds, megabytes / open_seconds, rss_before,
+      peak_rss_mb());
 
   TokenizerFns tokenizer;
   tokenizer.encode = hash_words;
