@@ -43,6 +43,10 @@ const Value* Format::field(const Row& row, const std::string& role) const {
   if (value && value->type != Value::Type::kNull) return value;
   for (const ColumnRole& known : roles()) {
     if (known.role != role || !known.required) continue;
+    if (value) {
+      fail(row, "column '" + name_in_file + "' (the " + name() + " format's " + role + ") is null",
+           "Fill the value or remove the row.");
+    }
     fail(row,
          "missing column '" + name_in_file + "' (the " + name() + " format's " + role +
              "); columns found: " + join(row.value.keys(), ", "),
