@@ -13,6 +13,7 @@
 #include "core/data/causal_lm_examples.h"
 #include "core/data/classification_examples.h"
 #include "core/data/collate.h"
+#include "core/data/loader.h"
 #include "core/data/numpy_random.h"
 #include "core/data/packing.h"
 #include "core/data/sft_examples.h"
@@ -283,6 +284,56 @@ class TestDataExamples : public QObject {
       all.insert(all.end(), batch.begin(), batch.end());
     std::sort(all.begin(), all.end());
     for (int64_t i = 0; i < 64; ++i) QCOMPARE(all[size_t(i)], i);  // every row exactly once
+  }
+
+  void loaderRunsFromFileToBatchesAndResumes() {
+    const std::filesystem::path data_dir =
+        std::filesystem::path(TB_SOURCE_DIR) / "tests/data/data_sets";
+    WordTokenizer words;
+    const TokenizerFns fns = words.fns();
+
+    // Recipe A.3 shape: classification rows through the prompt template, fixed padding.
+    const Dataset reviews(data_dir / "reviews.csv", {});
+    TaskOptions task;
+    task.kind = TaskKind::kVerbalizer;
+    task.verbalizer.max_length = 16;
+    const std::vector<Example> examples = build_examples(reviews, {3, 0, 2, 1}, fns, task);
+    QCOMPARE(examples[0].source_row, int64_t(3));
+    SamplerOptions sampler;
+    sampler.batch_size = 3;
+    CollateOptions collate_options;
+    collate_options.max_length = 16;
+    const Loader loader(examples, sampler, collate_options);
+    QCOMPARE(loader.batches_per_epoch(), int64_t(2));
+    Cursor cursor;
+    const Batch first = loader.next(cursor);
+    QCOMPARE(first.input_ids.sizes().vec(), (std::vector<int64_t>{3, 16}));
+    for (int64_t b = 0; b < 3; ++b) {
+      QCOMPARE(first.input_ids[b][first.mask_positions[b].item<int64_t>()].item<int64_t>(),
+               int64_t(3));
+    }
+    Cursor copy = Cursor::parse(cursor.to_string());
+    QVERIFY(torch::equal(loader.next(cursor).input_ids, loader.next(copy).input_ids));
+
+    // Recipe B shape with packing: text rows → packed causal-LM rows.
+    const Dataset notes(data_dir / "notes.txt", {});
+    TaskOptions lm;
+    lm.pack = true;
+    lm.packing.block_size = 64;  // 12 + 7 + 11 + 9 tokens (bos included)
+    const std::vector<Example> packed = build_examples(notes, {0, 1, 2, 3}, fns, lm);
+    QCOMPARE(packed.size(), size_t(1));
+    QCOMPARE(packed[0].segment_ids.back(), 4);
+    lm.kind = TaskKind::kClassification;
+    QVERIFY_THROWS_EXCEPTION(tb::Error, build_examples(notes, {0}, fns, lm));  // no labels
+    lm.kind = TaskKind::kSft;
+    lm.pack = false;
+    QVERIFY_THROWS_EXCEPTION(tb::Error, build_examples(notes, {0}, fns, lm));  // no template
+    lm.render_chat = [](const Sample& sample) {
+      return std::vector<RenderedTurn>{{"<user> continue", false}, {sample.text, true}};
+    };
+    const Example sft = build_examples(notes, {1}, fns, lm)[0];
+    QCOMPARE(sft.labels[0], kIgnoreIndex);
+    QCOMPARE(sft.labels.back(), sft.input_ids.back());
   }
 };
 
