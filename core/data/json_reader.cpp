@@ -136,7 +136,7 @@ JsonReader::JsonReader(const std::filesystem::path& path, const ReaderOptions& o
     const RowSpan& span = elements[k];
     ++row_number;
     const std::string bytes = source_.read(span.offset, span.length);
-    if (!check_utf8(bytes, span.line, row_number)) continue;
+    if (!check_utf8(bytes, span.line, row_number, columns[k])) continue;
     JsonFailure failure;
     if (!check_json(bytes, failure)) {
       // Position of the failure inside the element, counted from the element's first byte.

@@ -18,9 +18,9 @@ namespace {
 
 constexpr size_t kMaxSkippedMessages = 10;
 
-// Line and column (1-based, in bytes) of `offset` inside a row that starts at `line`.
-std::pair<int64_t, int64_t> position_in(std::string_view bytes, size_t offset, int64_t line) {
-  int64_t column = 1;
+// Line and column (1-based, in bytes) of `offset` inside a row that starts at line:column.
+std::pair<int64_t, int64_t> position_in(std::string_view bytes, size_t offset, int64_t line,
+                                        int64_t column) {
   for (size_t i = 0; i < offset && i < bytes.size(); ++i) {
     if (bytes[i] == '\n') {
       ++line;
@@ -71,13 +71,13 @@ void Reader::reject(int64_t line, int64_t column, const std::string& what, const
   }
 }
 
-bool Reader::check_utf8(std::string_view bytes, uint32_t line, int64_t row_number) {
+bool Reader::check_utf8(std::string_view bytes, uint32_t line, int64_t row_number, int64_t column) {
   const size_t bad = find_invalid_utf8(bytes);
   if (bad == std::string_view::npos) return true;
-  const auto [bad_line, column] = position_in(bytes, bad, line);
+  const auto [bad_line, bad_column] = position_in(bytes, bad, line, column);
   char hex[8];
   std::snprintf(hex, sizeof hex, "0x%02X", unsigned(static_cast<unsigned char>(bytes[bad])));
-  reject(bad_line, column,
+  reject(bad_line, bad_column,
          "row " + std::to_string(row_number) + " is not valid UTF-8: byte " + hex +
              " at byte offset " + std::to_string(bad) + " of the row",
          "Convert the file to UTF-8 (for example: iconv -f latin1 -t utf-8).");

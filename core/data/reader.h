@@ -62,8 +62,9 @@ class Reader {
   virtual Value parse(std::string_view bytes) const = 0;
   /// Reports a malformed row: throws, or with skip_bad_rows counts it and returns.
   void reject(int64_t line, int64_t column, const std::string& what, const std::string& fix);
-  /// Checks that a row's bytes are UTF-8; rejects the row (returns false) when not.
-  bool check_utf8(std::string_view bytes, uint32_t line, int64_t row_number);
+  /// Checks that a row's bytes (starting at line:column) are UTF-8; rejects the row (returns
+  /// false) when not.
+  bool check_utf8(std::string_view bytes, uint32_t line, int64_t row_number, int64_t column = 1);
   /// Calls `visit(line, offset, line_number)` for every line (no '\n', no trailing '\r').
   void scan_lines(const std::function<void(std::string_view, uint64_t, uint32_t)>& visit) const;
 

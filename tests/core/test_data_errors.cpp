@@ -172,6 +172,9 @@ class TestDataErrors : public QObject {
     const fs::path csv = files.write("latin1.csv", "text\nok\n\"two\nlines \xFF\"\n");
     QVERIFY2(error_of([&] { open_reader(csv); }).contains("latin1.csv:4:7: row 2"),
              qPrintable(error_of([&] { open_reader(csv); })));
+    const fs::path array = files.write("latin1.json", "[{\"text\": \"ok\"}, {\"text\": \"\xE9\"}]");
+    QVERIFY2(error_of([&] { open_reader(array); }).contains("latin1.json:1:28: row 2"),
+             qPrintable(error_of([&] { open_reader(array); })));
     const fs::path text = files.write("latin1.txt", "fine\n\xC3\x28 bad pair\n");
     QVERIFY(error_of([&] { open_reader(text); }).contains("latin1.txt:2:1: row 2"));
     ReaderOptions skip;
