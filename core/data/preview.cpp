@@ -116,6 +116,10 @@ DataPreview preview_data(const std::filesystem::path& path, const PreviewOptions
     preview.eval_file_rows = eval.size();
   }
   preview.subset = select_subset(data.size(), preview.eval_file_rows, options.subset);
+  if (options.tokenizer.encode) {
+    preview.train_tokens =
+        token_length_stats(data, preview.subset.train, options.tokenizer, options.task);
+  }
   return preview;
 }
 

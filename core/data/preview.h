@@ -6,12 +6,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "core/data/dataset.h"
 #include "core/data/subset.h"
+#include "core/data/token_stats.h"
 
 namespace tb::data {
 
@@ -23,6 +25,9 @@ struct PreviewOptions {
   SubsetOptions subset;             // max_samples, eval_samples, val_size, seed
   int64_t rows = 5;                 // first rows rendered
   int64_t stats_rows = 10000;       // rows read for column statistics; ≤ 0 = all
+  TokenizerFns tokenizer;           // set (encode non-empty) to measure token lengths of the
+                                    // train subset; unset = no token statistics
+  TaskOptions task;                 // the task whose examples are measured
 };
 
 /// Statistics of one column over the rows read.
@@ -66,6 +71,8 @@ struct DataPreview {
   std::vector<PreviewRow> first_rows;         // the first `rows` rows, rendered
   int64_t eval_file_rows = -1;                // rows in the eval file; -1 = no eval file
   Subset subset;                              // train/eval row indices
+  std::optional<TokenStats> train_tokens;     // token lengths of the train subset (only with
+                                              // a tokenizer)
 };
 
 /// Opens the data set(s), gathers statistics and draws the subsets. Throws tb::Error as

@@ -16,6 +16,7 @@
 #include "core/data/loader.h"
 #include "core/data/numpy_random.h"
 #include "core/data/packing.h"
+#include "core/data/preview.h"
 #include "core/data/sft_examples.h"
 #include "core/data/verbalizer_examples.h"
 #include "core/util/error.h"
@@ -334,6 +335,35 @@ class TestDataExamples : public QObject {
     const Example sft = build_examples(notes, {1}, fns, lm)[0];
     QCOMPARE(sft.labels[0], kIgnoreIndex);
     QCOMPARE(sft.labels.back(), sft.input_ids.back());
+  }
+
+  void tokenLengthHistogramAndTruncation() {
+    WordTokenizer words;
+    const TokenizerFns fns = words.fns();
+    const Dataset reviews(std::filesystem::path(TB_SOURCE_DIR) / "tests/data/data_sets/reviews.csv",
+                          {});
+    TaskOptions task;
+    task.kind = TaskKind::kClassification;
+    task.classification.max_length = 0;  // 14, 15, 10 and 4 words + [CLS] [SEP]
+    TokenStats stats = token_length_stats(reviews, {0, 1, 2, 3}, fns, task, 4);
+    QCOMPARE(stats.rows, int64_t(4));
+    QCOMPARE(stats.min_tokens, int64_t(6));
+    QCOMPARE(stats.max_tokens, int64_t(17));
+    QCOMPARE(stats.mean_tokens, 12.75);
+    QCOMPARE(stats.bin_width, int64_t(5));
+    QCOMPARE(stats.histogram, (std::vector<int64_t>{0, 1, 1, 2}));
+    QCOMPARE(stats.truncated, int64_t(0));
+    task.classification.max_length = 8;
+    QCOMPARE(token_length_stats(reviews, {0, 1, 2, 3}, fns, task).truncated, int64_t(3));
+
+    PreviewOptions options;  // the preview measures the train subset when given a tokenizer
+    options.tokenizer = fns;
+    options.task = task;
+    options.subset.max_samples = 2;
+    const DataPreview preview = preview_data(
+        std::filesystem::path(TB_SOURCE_DIR) / "tests/data/data_sets/reviews.csv", options);
+    QVERIFY(preview.train_tokens.has_value());
+    QCOMPARE(preview.train_tokens->rows, int64_t(2));
   }
 };
 
