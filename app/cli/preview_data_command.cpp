@@ -161,9 +161,11 @@ Command add_preview_data_command(CLI::App& app) {
                       "alpaca, sharegpt, messages, text or classification (default: detected)");
   command->add_option("--reader", args->reader,
                       "jsonl, json, csv, tsv or text (default: from the extension)");
-  command->add_option("--column", args->columns, "Column mapping ROLE=NAME (repeatable)");
+  command->add_option("--column", args->columns, "Column mapping ROLE=NAME (repeatable)")
+      ->allow_extra_args(false);  // one value per --column, so DATA after it stays positional
   command->add_option("--label-names", args->label_names, "Classification labels, in id order")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->allow_extra_args(false);
   command->add_option("--eval", args->eval, "Eval file (else --val-size splits the data)");
   command->add_option("--max-samples", args->max_samples, "Train rows after the shuffle");
   command->add_option("--eval-samples", args->eval_samples, "Eval rows after the shuffle");

@@ -86,6 +86,11 @@ DatasetEntry read_dataset_info(const fs::path& folder, const std::string& name,
   if (entry.value("ranking", false)) {
     throw make_error("ranking (preference) data sets are not supported yet", where);
   }
+  if (entry.contains("num_samples")) {
+    // LLaMA-Factory draws these with numpy's unseeded global generator: no run could repeat it.
+    throw make_error("num_samples is not supported (its rows would differ on every run)", where,
+                     "Remove it and set max_samples with a seed instead.");
+  }
   DatasetEntry result;
   result.name = chosen;
   result.file = folder / string_at(entry, "file_name");

@@ -92,6 +92,12 @@ class TestCliPreviewData : public QObject {
     const CliResult mapped =
         run_cli({"preview-data", fixtures + "reviews.csv", "--format", "text", "--json"});
     QCOMPARE(mapped.exit_code, 0);
+    // Options that take values before the positional DATA leave it alone.
+    const CliResult pair = run_cli({"preview-data", "--column", "text_pair=title", "--label-names",
+                                    "positive,negative", fixtures + "reviews.csv", "--rows", "1"});
+    QVERIFY2(pair.exit_code == 0, qPrintable(pair.err));
+    QVERIFY(pair.out.contains("labels:  0=positive, 1=negative"));
+    QVERIFY(pair.out.contains("[prompt] text_pair: Slow burn"));
     const CliResult bad = run_cli({"preview-data", fixtures + "reviews.csv", "--format", "alpaca"});
     QCOMPARE(bad.exit_code, 1);
     QVERIFY2(bad.err.contains("missing column 'instruction'") &&
