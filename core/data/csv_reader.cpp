@@ -44,28 +44,45 @@ std::vector<std::string> split_csv_record(std::string_view record, char delimite
 CsvReader::CsvReader(const std::filesystem::path& path, const ReaderOptions& options,
                      char delimiter)
     : Reader(path, options), delimiter_(delimiter) {
-  // Pass 1: record boundaries. A newline ends a record only outside quotes.
+  // Pass 1: record boundaries. A newline ends a record only outside quotes, and a quote opens
+  // a quoted field only at the field's start: the same rules split_csv_record reads by, so a
+  // stray quote inside an unquoted field (5" screen) stays text and cannot swallow lines.
+  enum class State { kFieldStart, kUnquoted, kQuoted, kQuoteInQuoted };
+  State state = State::kFieldStart;
   std::vector<RowSpan> records;
-  bool quoted = false;
   uint64_t start = 0;
   uint32_t line = 1, start_line = 1;
   source_.for_each_chunk([&](std::string_view chunk, uint64_t base) {
     for (size_t i = 0; i < chunk.size(); ++i) {
       const char c = chunk[i];
-      if (c == '"') {
-        quoted = !quoted;  // "" toggles twice: the state stays right
-      } else if (c == '\n') {
-        if (!quoted) {
-          uint64_t end = base + i;
-          records.push_back({start, uint32_t(end - start), start_line});
-          start = end + 1;
-          start_line = line + 1;
+      if (state == State::kQuoted) {
+        if (c == '"') state = State::kQuoteInQuoted;
+        if (c == '\n') ++line;
+        continue;
+      }
+      if (state == State::kQuoteInQuoted) {
+        if (c == '"') {  // a doubled quote: still inside the field
+          state = State::kQuoted;
+          continue;
         }
-        ++line;
+        state = State::kUnquoted;  // the field was closed; read c as after any text
+      }
+      if (c == delimiter_) {
+        state = State::kFieldStart;
+      } else if (c == '\n') {
+        const uint64_t end = base + i;
+        records.push_back({start, uint32_t(end - start), start_line});
+        start = end + 1;
+        start_line = ++line;
+        state = State::kFieldStart;
+      } else if (c == '"' && state == State::kFieldStart) {
+        state = State::kQuoted;
+      } else {
+        state = State::kUnquoted;
       }
     }
   });
-  if (quoted) {
+  if (state == State::kQuoted) {
     throw make_error("a quoted field opened in the record starting here is never closed",
                      location(source_.path(), start_line),
                      "Close the quote (\"), or double quotes inside a field (\"\").");

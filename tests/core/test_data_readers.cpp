@@ -105,6 +105,13 @@ class TestDataReaders : public QObject {
     QCOMPARE(crlf->size(), int64_t(2));
     QCOMPARE(QString::fromStdString(field(crlf->row(0), "b")), QString("x\ny"));
     QCOMPARE(QString::fromStdString(field(crlf->row(1), "b")), QString("z"));
+    // A quote inside an unquoted field is text (as Python's csv reads it), not a field opener.
+    const fs::path inches = fs::path(dir.path().toStdString()) / "inches.csv";
+    write(inches, "size,label\n5\" screen,1\n\"ok\",0\n");
+    const auto stray = open_reader(inches);
+    QCOMPARE(stray->size(), int64_t(2));
+    QCOMPARE(QString::fromStdString(field(stray->row(0), "size")), QString("5\" screen"));
+    QCOMPARE(QString::fromStdString(field(stray->row(1), "size")), QString("ok"));
   }
 
   void plainTextByLineAndByParagraph() {
