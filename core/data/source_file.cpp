@@ -105,9 +105,11 @@ SourceFile::SourceFile(const fs::path& path, const fs::path& temp_dir) : path_(p
     content = spill_;
   }
   fd_ = ::open(content.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd_ < 0) throw make_error("cannot open the data file: " + os_reason(), path.string());
-  // The spill is unlinked at once: it lives while the descriptor is open, never longer.
+  const std::string reason = fd_ < 0 ? os_reason() : std::string();
+  // The spill is unlinked at once: it lives while the descriptor is open, never longer, and
+  // a crash cannot leave it behind.
   if (!spill_.empty()) fs::remove(spill_, error);
+  if (fd_ < 0) throw make_error("cannot open the data file: " + reason, path.string());
   const off_t end = ::lseek(fd_, 0, SEEK_END);
   size_ = end < 0 ? 0 : static_cast<uint64_t>(end);
 }

@@ -11,7 +11,7 @@
 
 namespace tb::data {
 
-/// An open data file; movable, not copyable. Closes (and removes a gzip spill) on destruction.
+/// An open data file; movable, not copyable. A gzip spill is unlinked as soon as it is open.
 class SourceFile {
  public:
   /// Opens `path`; a gzip file is inflated into `temp_dir` (empty = the system temp folder).
@@ -39,7 +39,7 @@ class SourceFile {
 
  private:
   std::filesystem::path path_;
-  std::filesystem::path spill_;  // decompressed copy of a gzip file; empty otherwise
+  std::filesystem::path spill_;  // where a gzip file was inflated (already unlinked); or empty
   int fd_ = -1;
   uint64_t size_ = 0;
   bool gzipped_ = false;
