@@ -74,6 +74,11 @@ void Reader::reject(int64_t line, int64_t column, const std::string& what, const
 bool Reader::check_utf8(std::string_view bytes, uint32_t line, int64_t row_number, int64_t column) {
   const size_t bad = find_invalid_utf8(bytes);
   if (bad == std::string_view::npos) return true;
+  if (bad == 0 && (bytes.substr(0, 2) == "\xFF\xFE" || bytes.substr(0, 2) == "\xFE\xFF")) {
+    // A UTF-16 byte-order mark: the whole file is UTF-16, not one bad row.
+    throw make_error("the file is UTF-16, not UTF-8", location(source_.path(), line, column),
+                     "Convert it: iconv -f utf-16 -t utf-8 IN > OUT.");
+  }
   const auto [bad_line, bad_column] = position_in(bytes, bad, line, column);
   char hex[8];
   std::snprintf(hex, sizeof hex, "0x%02X", unsigned(static_cast<unsigned char>(bytes[bad])));

@@ -180,6 +180,9 @@ class TestDataErrors : public QObject {
     ReaderOptions skip;
     skip.skip_bad_rows = true;
     QCOMPARE(open_reader(path, skip)->skipped(), int64_t(1));
+    const fs::path utf16 = files.write("utf16.txt", std::string("\xFF\xFEh\0i\0\n\0", 8));
+    QVERIFY2(error_of([&] { open_reader(utf16, skip); }).contains("the file is UTF-16"),
+             qPrintable(error_of([&] { open_reader(utf16, skip); })));
   }
 
   void raggedCsvRows() {
