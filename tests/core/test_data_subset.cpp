@@ -71,6 +71,12 @@ class TestDataSubset : public QObject {
   void epochEntropyListMatchesNumpy() {
     const auto expected = numpy_ints("np.random.default_rng([42, 3]).permutation(500).tolist()");
     QCOMPARE(numpy_permutation(500, std::vector<uint32_t>{42, 3}), expected);
+    // A seed past 32 bits contributes two words, then the epoch: default_rng([seed, epoch]).
+    const uint64_t big = (uint64_t(1) << 40) + 5;
+    std::vector<uint32_t> words = seed_words(big);
+    words.push_back(7);
+    QCOMPARE(numpy_permutation(300, words),
+             numpy_ints("np.random.default_rng([2**40 + 5, 7]).permutation(300).tolist()"));
   }
 
   void recipeSubsetsEqualDatasetsShuffleSelect() {
