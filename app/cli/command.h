@@ -27,6 +27,8 @@ enum ExitCode : int {
 Command add_doctor_command(CLI::App& app);
 /// `config check|keys|presets`: run configs.
 Command add_config_command(CLI::App& app);
+/// `preview-data DATA`: a data set's format, columns, first rows and seeded subsets.
+Command add_preview_data_command(CLI::App& app);
 /// `runs list|show|compare|delete|export|rename|tag|note|check`: the run history.
 Command add_runs_command(CLI::App& app);
 
