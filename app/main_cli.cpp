@@ -67,13 +67,15 @@ int main(int argc, char** argv) {
       ->each([](const std::string& path) { setenv("TB_DB", path.c_str(), 1); });
   app.footer(
       "Exit codes: 0 success, 1 error (message on stderr), 2 usage error, 3 environment "
-      "problem (see doctor), 70 internal error.");
+      "problem (see doctor), 70 internal error, 130 training stopped by Ctrl-C (checkpoint "
+      "written).");
 
   // Every command, in the order --help lists them.
   const std::vector<Command> commands = {
-      add_config_command(app),   add_runs_command(app),         add_init_model_command(app),
-      add_inspect_command(app),  add_logits_command(app),       add_generate_command(app),
-      add_tokenize_command(app), add_preview_data_command(app), add_doctor_command(app),
+      add_train_command(app),      add_config_command(app),   add_runs_command(app),
+      add_init_model_command(app), add_inspect_command(app),  add_logits_command(app),
+      add_generate_command(app),   add_tokenize_command(app), add_preview_data_command(app),
+      add_doctor_command(app),
   };
 
   if (reject_unknown_command(argc, argv, app)) return kExitUsage;

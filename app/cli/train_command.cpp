@@ -1,0 +1,200 @@
+// `tunebench-cli train CONFIG`: the same engine and run history as the GUI, from a terminal.
+#include <unistd.h>
+#include <nlohmann/json.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "app/cli/command.h"
+#include "core/config/config_validation.h"
+#include "core/config/presets.h"
+#include "core/train/run_job.h"
+#include "core/train/run_setup.h"
+#include "core/util/runtime.h"
+
+namespace tb::cli {
+
+namespace {
+
+TrainerControl* g_control = nullptr;  // what SIGINT talks to while a run is going
+
+// First Ctrl-C: stop after the current step with a checkpoint. Second: leave at once.
+void on_interrupt(int) {
+  if (g_control && !g_control->stop) {
+    g_control->stop = true;
+    const char text[] = "\nstopping after this step (checkpoint first); Ctrl-C again aborts\n";
+    [[maybe_unused]] const ssize_t ignored = ::write(STDERR_FILENO, text, sizeof(text) - 1);
+    return;
+  }
+  std::_Exit(130);
+}
+
+std::string clock_text(double seconds) {
+  const int64_t s = static_cast<int64_t>(seconds + 0.5);
+  char text[32];
+  std::snprintf(text, sizeof(text), "%02lld:%02lld:%02lld", static_cast<long long>(s / 3600),
+                static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
+  return text;
+}
+
+std::string progress_line(const StepMetrics& m, bool bar) {
+  char text[256];
+  std::string line;
+  if (bar) {
+    constexpr int kWidth = 24;
+    const int filled = static_cast<int>(kWidth * m.step / std::max<int64_t>(1, m.total_steps));
+    line = "[" + std::string(filled, '#') + std::string(kWidth - filled, '.') + "] ";
+  }
+  std::snprintf(text, sizeof(text),
+                "step %lld/%lld  epoch %.2f  loss %.4f  lr %.2e  %.0f tok/s  mem %.0f MB  "
+                "ETA %s",
+                static_cast<long long>(m.step), static_cast<long long>(m.total_steps), m.epoch,
+                m.loss, m.lr, m.tokens_per_second,
+                static_cast<double>(m.memory.rss_bytes) / (1 << 20),
+                clock_text(m.eta_seconds).c_str());
+  return line + text;
+}
+
+std::string eval_line(const EvalMetrics& m) {
+  char text[256];
+  int used = std::snprintf(text, sizeof(text), "eval at step %lld: loss %.4f",
+                           static_cast<long long>(m.step), m.loss);
+  if (m.accuracy >= 0) {
+    used += std::snprintf(text + used, sizeof(text) - used, "  accuracy %.4f  macro-F1 %.4f",
+                          m.accuracy, m.macro_f1);
+  }
+  if (m.perplexity > 0)
+    std::snprintf(text + used, sizeof(text) - used, "  perplexity %.3f", m.perplexity);
+  return text;
+}
+
+}  // namespace
+
+Command add_train_command(CLI::App& app) {
+  CLI::App* train =
+      app.add_subcommand("train", "Fine-tune a model as a YAML config (or preset) says");
+  struct Args {
+    std::string config;
+    std::vector<std::string> overrides;
+    std::string resume;
+    bool dry_run = false, json = false;
+  };
+  auto a = std::make_shared<Args>();
+  train->add_option("config", a->config, "YAML file or preset name (see `config presets`)")
+      ->required();
+  train->add_option("--set", a->overrides, "Override a key: --set key=value (repeatable)");
+  train->add_option("--resume", a->resume, "Continue from a checkpoint folder");
+  train->add_flag("--dry-run", a->dry_run,
+                  "Validate, load model and data, print the effective YAML and the trainable "
+                  "parameters, then exit");
+  train->add_flag("--json", a->json, "One JSON event per line on stdout (for scripts)");
+  train->footer(
+      "Examples:\n  tunebench-cli train A-lora\n  tunebench-cli train run.yaml --set "
+      "learning_rate=1e-4 --set max_steps=50\n  tunebench-cli train run.yaml --resume "
+      "out/checkpoint-200\nCtrl-C stops after the current step with a checkpoint (exit 130); a "
+      "second Ctrl-C aborts.");
+
+  return {train, [a]() -> int {
+            init_runtime();
+            LoadedConfig loaded = load_run_config(a->config, a->overrides);
+            if (!a->resume.empty()) loaded.config.output.resume_from_checkpoint = a->resume;
+            ValidationResult validation = validate_config(loaded.config);
+            check_model_compatibility(loaded.config, validation);
+            for (const std::string& warning : loaded.warnings)
+              std::cerr << "warning: " << warning << "\n";
+            for (const std::string& warning : validation.warnings)
+              std::cerr << "warning: " << warning << "\n";
+            throw_if_invalid(validation, a->config);
+
+            if (a->dry_run) {
+              const PreparedRun prepared = prepare_run(loaded.config);
+              std::cout << config_to_yaml(loaded.config) << "\n# "
+                        << prepared.method->report().text()
+                        << "\n# data: " << prepared.subset_summary << "\n";
+              for (const std::string& note : prepared.notes) std::cout << "# " << note << "\n";
+              return kExitOk;
+            }
+
+            const bool json = a->json;
+            const bool terminal = !json && ::isatty(STDOUT_FILENO);
+            const int64_t logging_steps = loaded.config.output.logging_steps;
+            auto emit = [](nlohmann::json event) { std::cout << event.dump() << std::endl; };
+            TrainerCallbacks callbacks;
+            callbacks.on_step = [&](const StepMetrics& m) {
+              if (json) {
+                emit({{"event", "step"},
+                      {"step", m.step},
+                      {"total_steps", m.total_steps},
+                      {"epoch", m.epoch},
+                      {"loss", m.loss},
+                      {"lr", m.lr},
+                      {"grad_norm", m.grad_norm},
+                      {"tokens_per_second", m.tokens_per_second},
+                      {"rss_bytes", m.memory.rss_bytes},
+                      {"eta_seconds", m.eta_seconds}});
+              } else if (terminal) {
+                std::cout << "\r\033[K" << progress_line(m, true) << std::flush;
+              } else if (m.step % logging_steps == 0 || m.step == m.total_steps) {
+                std::cout << progress_line(m, false) << "\n" << std::flush;
+              }
+            };
+            callbacks.on_eval = [&](const EvalMetrics& m) {
+              if (json) {
+                emit({{"event", "eval"},
+                      {"step", m.step},
+                      {"loss", m.loss},
+                      {"accuracy", m.accuracy},
+                      {"macro_f1", m.macro_f1},
+                      {"perplexity", m.perplexity},
+                      {"examples", m.examples}});
+              } else {
+                std::cout << (terminal ? "\r\033[K" : "") << eval_line(m) << "\n" << std::flush;
+              }
+            };
+            callbacks.on_event = [&](const std::string& level, const std::string& message) {
+              if (json) {
+                emit({{"event", "log"}, {"level", level}, {"message", message}});
+              } else if (level != "info") {
+                std::cerr << (terminal ? "\r\033[K" : "") << level << ": " << message << "\n";
+              }
+            };
+
+            TrainerControl control;
+            g_control = &control;
+            std::signal(SIGINT, on_interrupt);
+            RunJobOptions options;
+            const RunJobResult result = run_job(
+                loaded.config, options, callbacks, &control, [&](const RunJobResult& started) {
+                  if (json) {
+                    emit({{"event", "start"},
+                          {"run_id", started.run_id},
+                          {"output_dir", started.output_dir},
+                          {"trainable", started.trainable_text}});
+                  } else {
+                    std::cout << "run " << started.run_id << ": " << started.trainable_text
+                              << "\noutput: " << started.output_dir << "\n";
+                  }
+                });
+            std::signal(SIGINT, SIG_DFL);
+            g_control = nullptr;
+            const bool stopped = result.train.outcome == TrainOutcome::kStopped;
+            if (json) {
+              emit({{"event", stopped ? "stopped" : "completed"},
+                    {"run_id", result.run_id},
+                    {"steps", result.train.steps},
+                    {"final_loss", result.train.final_loss},
+                    {"checkpoint", result.train.last_checkpoint},
+                    {"output_dir", result.output_dir}});
+            } else {
+              std::cout << (terminal ? "\n" : "") << (stopped ? "stopped" : "done") << " after "
+                        << result.train.steps << " steps, final loss " << result.train.final_loss
+                        << "\nsaved to " << result.output_dir << "  (tunebench-cli runs show "
+                        << result.run_id << ")\n";
+            }
+            return stopped ? 130 : kExitOk;
+          }};
+}
+
+}  // namespace tb::cli

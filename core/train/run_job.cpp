@@ -1,0 +1,153 @@
+#include "core/train/run_job.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/config/config_yaml.h"
+#include "core/runs/run_recorder.h"
+#include "core/train/run_setup.h"
+#include "core/util/error.h"
+#include "core/util/paths.h"
+
+namespace tb {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string method_label(const RunConfig& config) {
+  if (config.method.finetuning_type == "lora" && config.method.quantization_bit == 4)
+    return "qlora";
+  return config.method.finetuning_type;
+}
+
+void copy_tokenizer_files(const fs::path& model_folder, const fs::path& out) {
+  for (const char* name : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+                           "vocab.txt", "generation_config.json"}) {
+    if (fs::exists(model_folder / name)) {
+      fs::copy_file(model_folder / name, out / name, fs::copy_options::overwrite_existing);
+    }
+  }
+}
+
+}  // namespace
+
+std::string default_run_name(const RunConfig& config) {
+  const std::string model = fs::path(config.model.model_name_or_path).filename().string();
+  const std::string data =
+      config.data.dataset.empty() ? "" : fs::path(config.data.dataset.front()).stem().string();
+  return method_label(config) + " " + model + (data.empty() ? "" : " " + data);
+}
+
+RunJobResult run_job(const RunConfig& input, const RunJobOptions& options,
+                     const TrainerCallbacks& callbacks, TrainerControl* control,
+                     const std::function<void(const RunJobResult&)>& on_prepared) {
+  RunConfig config = input;
+  RunStore store(options.store);
+  NewRun row;
+  row.name = config.output.run_name.empty() ? default_run_name(config) : config.output.run_name;
+  row.task = effective_task(config);
+  row.method = method_label(config);
+  row.model_path = config.model.model_name_or_path;
+  row.dataset = config.data.dataset.empty() ? "" : config.data.dataset.front();
+  row.device = options.device;
+  row.config_yaml = config_to_yaml(config);
+  row.output_dir = config.output.output_dir;
+  RunJobResult result;
+  result.run_id = store.create_run(row);
+  if (config.output.output_dir.empty()) {
+    config.output.output_dir =
+        (data_dir() / "outputs" / ("run-" + std::to_string(result.run_id))).string();
+  }
+  result.output_dir = config.output.output_dir;
+
+  RunRecorder recorder(options.store.path.empty() ? RunStoreOptions{} : options.store,
+                       result.run_id);
+  try {
+    const fs::path out = config.output.output_dir;
+    if (fs::exists(out) && !fs::is_empty(out) && !config.output.overwrite_output_dir &&
+        config.output.resume_from_checkpoint.empty()) {
+      throw make_error("the output folder is not empty", out.string(),
+                       "Choose another output_dir, or set overwrite_output_dir: true.");
+    }
+    mark_output_dir(out, result.run_id);
+    PreparedRun prepared = prepare_run(config);
+    result.trainable_text = prepared.method->report().text();
+    recorder.log_event("info", result.trainable_text);
+    recorder.log_event("info", "data: " + prepared.subset_summary);
+    for (const std::string& note : prepared.notes) recorder.log_event("info", note);
+    if (on_prepared) on_prepared(result);
+
+    TrainingJob job;
+    job.model = prepared.model.get();
+    job.trainable = prepared.method->trainable();
+    job.train = prepared.train.get();
+    job.eval = prepared.eval.get();
+    job.training = config.training;
+    job.output = config.output;
+    const AppliedMethod* method = prepared.method.get();
+    job.save_extra = [method](const fs::path& folder) { method->save(folder); };
+
+    nlohmann::json summary = nlohmann::json::object();
+    TrainerCallbacks recording;
+    recording.on_step = [&](const StepMetrics& m) {
+      const MetricPoint at{m.step, m.epoch, m.tokens, m.elapsed_seconds, 0};
+      auto log = [&](const char* name, double value) {
+        MetricPoint point = at;
+        point.value = value;
+        recorder.log_metric(name, point);
+      };
+      log("train/loss", m.loss);
+      log("train/lr", m.lr);
+      log("train/grad_norm", m.grad_norm);
+      log("perf/tokens_per_second", m.tokens_per_second);
+      log("memory/rss_mb", static_cast<double>(m.memory.rss_bytes) / (1 << 20));
+      summary["train/loss"] = m.loss;
+      if (callbacks.on_step) callbacks.on_step(m);
+    };
+    recording.on_eval = [&](const EvalMetrics& m) {
+      const MetricPoint at{m.step, m.epoch, 0, 0, 0};
+      auto log = [&](const char* name, double value) {
+        MetricPoint point = at;
+        point.value = value;
+        recorder.log_metric(name, point);
+        summary[name] = value;
+      };
+      log("eval/loss", m.loss);
+      if (m.accuracy >= 0) log("eval/accuracy", m.accuracy);
+      if (m.macro_f1 >= 0) log("eval/macro_f1", m.macro_f1);
+      if (m.perplexity > 0) log("eval/perplexity", m.perplexity);
+      if (callbacks.on_eval) callbacks.on_eval(m);
+    };
+    recording.on_event = [&](const std::string& level, const std::string& message) {
+      recorder.log_event(level, message);
+      if (callbacks.on_event) callbacks.on_event(level, message);
+    };
+    recording.on_checkpoint = [&](const CheckpointInfo& info) {
+      recorder.add_artifact({"checkpoint", info.path, info.bytes, unix_now()});
+      if (callbacks.on_checkpoint) callbacks.on_checkpoint(info);
+    };
+    result.train = train(job, recording, control);
+
+    // The result in the layout other tools load, with the tokenizer beside it.
+    method->save(out);
+    copy_tokenizer_files(config.model.model_name_or_path, out);
+    save_config_file(config, out / "tunebench_config.yaml");
+    recorder.add_artifact(
+        {method->name() == "full" || method->name() == "freeze" ? "model" : "adapter", out.string(),
+         0, unix_now()});
+    const RunStatus status = result.train.outcome == TrainOutcome::kCompleted
+                                 ? RunStatus::kCompleted
+                                 : RunStatus::kStopped;
+    recorder.finish(status, summary.dump());
+  } catch (const std::exception& error) {
+    try {
+      recorder.log_event("error", error.what());
+      recorder.finish(RunStatus::kFailed, "{}", error.what());
+    } catch (const std::exception&) {
+      // The history is unwritable too; the original error is what the user needs.
+    }
+    throw;
+  }
+  return result;
+}
+
+}  // namespace tb

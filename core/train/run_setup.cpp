@@ -1,0 +1,167 @@
+#include "core/train/run_setup.h"
+
+#include <filesystem>
+
+#include "core/data/dataset.h"
+#include "core/data/loader.h"
+#include "core/data/subset.h"
+#include "core/data/task_examples.h"
+#include "core/methods/registry.h"
+#include "core/models/loader.h"
+#include "core/util/error.h"
+
+namespace tb {
+namespace fs = std::filesystem;
+
+namespace {
+
+// Batches of a data::Loader as the trainer reads them: (epoch, index) → tensors.
+class LoaderSource final : public BatchSource {
+ public:
+  LoaderSource(data::Loader loader, bool class_labels)
+      : loader_(std::move(loader)), class_labels_(class_labels) {}
+  int64_t batches_per_epoch() const override { return loader_.batches_per_epoch(); }
+  ModelBatch batch(int64_t epoch, int64_t index) override {
+    data::Cursor cursor;
+    cursor.epoch = epoch;
+    cursor.position = index;
+    data::Batch batch = loader_.next(cursor);
+    ModelBatch model_batch;
+    model_batch.input_ids = batch.input_ids;
+    model_batch.attention_mask = batch.attention_mask;
+    model_batch.token_type_ids = batch.token_type_ids;
+    model_batch.labels = class_labels_ ? batch.class_labels : batch.labels;
+    return model_batch;
+  }
+
+ private:
+  data::Loader loader_;
+  bool class_labels_;
+};
+
+int32_t id_of(const Tokenizer& tokenizer, const std::string& token) {
+  if (token.empty()) return -1;
+  const auto id = tokenizer.token_to_id(token);
+  return id ? static_cast<int32_t>(*id) : -1;
+}
+
+// Special tokens the way transformers' tokenizers add them: BERT-style [CLS] … [SEP], or the
+// tokenizer_config's BOS (decoders) when it asks for one.
+data::TokenizerFns tokenizer_functions(std::shared_ptr<Tokenizer> tokenizer) {
+  data::TokenizerFns fns;
+  fns.encode = [tokenizer](std::string_view text) {
+    const std::vector<uint32_t> ids = tokenizer->encode_ids(text, /*add_special_tokens=*/false);
+    return std::vector<int32_t>(ids.begin(), ids.end());
+  };
+  const TokenizerConfig& config = tokenizer->config();
+  if (const int32_t cls = id_of(*tokenizer, "[CLS]"); cls >= 0) {
+    fns.bos_id = cls;
+    fns.eos_id = id_of(*tokenizer, "[SEP]");
+    fns.mask_id = id_of(*tokenizer, "[MASK]");
+    fns.pad_id = std::max(0, id_of(*tokenizer, "[PAD]"));
+    return fns;
+  }
+  if (config.add_bos_token.value_or(true)) fns.bos_id = id_of(*tokenizer, config.bos_token);
+  fns.eos_id = id_of(*tokenizer, config.eos_token);
+  fns.mask_id = id_of(*tokenizer, "<mask>");
+  const int32_t pad = id_of(*tokenizer, config.pad_token);
+  fns.pad_id = pad >= 0 ? pad : std::max(0, fns.eos_id);
+  return fns;
+}
+
+data::Dataset open_data(const std::string& entry, const RunConfig& config) {
+  data::DatasetOptions options;
+  options.reader_options.skip_bad_rows = config.data.skip_bad_rows;
+  if (fs::exists(entry)) return data::open_dataset(entry, "", options);
+  return data::open_dataset(config.data.dataset_dir, entry, options);  // dataset_info.json name
+}
+
+}  // namespace
+
+PreparedRun prepare_run(const RunConfig& config) {
+  PreparedRun run;
+  run.config = config;
+  run.task = effective_task(config);
+  const fs::path folder = config.model.model_name_or_path;
+  if (!fs::is_directory(folder)) {
+    throw make_error("the model folder does not exist", folder.string(),
+                     "Set model_name_or_path to a local Hugging Face model folder (tunebench "
+                     "downloads nothing).");
+  }
+  if (config.data.dataset.size() != 1 || config.data.eval_dataset.size() > 1) {
+    throw make_error("training on several data sets at once is not supported yet", "dataset",
+                     "Name one training file (and at most one eval file).");
+  }
+  data::TaskOptions task;
+  LoadOptions load;
+  bool class_labels = false;
+  if (run.task == "lm") {
+    task.kind = data::TaskKind::kCausalLm;
+    task.causal_lm.max_length = config.data.cutoff_len;
+    load.task = ModelTask::kCausalLm;
+  } else if (run.task == "classification") {
+    task.kind = data::TaskKind::kClassification;
+    task.classification.max_length = config.data.cutoff_len;
+    load.task = ModelTask::kSequenceClassification;
+    load.num_labels = config.task.num_labels;
+    class_labels = true;
+  } else {
+    throw make_error("task '" + run.task + "' cannot be trained by this build yet", "task",
+                     "Use task lm or classification.");
+  }
+
+  run.tokenizer = std::make_shared<Tokenizer>(Tokenizer::load(folder));
+  LoadedModel loaded = load_model(folder, load);
+  run.model = loaded.model;
+  for (const std::string& name : loaded.report.initialised) {
+    run.notes.push_back("initialised " + name + " (not in the checkpoint; it will be trained)");
+  }
+  run.method = apply_method(run.model, config);
+
+  const data::Dataset train_data = open_data(config.data.dataset.front(), config);
+  std::unique_ptr<data::Dataset> eval_file;
+  if (!config.data.eval_dataset.empty()) {
+    eval_file =
+        std::make_unique<data::Dataset>(open_data(config.data.eval_dataset.front(), config));
+  }
+  data::SubsetOptions subset_options;
+  subset_options.max_samples = config.data.max_samples > 0 ? config.data.max_samples : -1;
+  subset_options.eval_samples =
+      config.data.max_eval_samples > 0 ? config.data.max_eval_samples : -1;
+  subset_options.val_size = config.data.val_size;
+  subset_options.seed = static_cast<uint64_t>(config.training.seed);
+  const data::Subset subset =
+      data::select_subset(train_data.size(), eval_file ? eval_file->size() : -1, subset_options);
+
+  const data::TokenizerFns fns = tokenizer_functions(run.tokenizer);
+  data::CollateOptions collate;
+  collate.max_length = config.data.pad_to_max_length ? config.data.cutoff_len : 0;
+  collate.pad_id = fns.pad_id;
+  data::SamplerOptions sampler;
+  sampler.batch_size = config.training.per_device_train_batch_size;
+  sampler.seed = static_cast<uint64_t>(config.training.seed);
+
+  std::vector<data::Example> train_examples =
+      data::build_examples(train_data, subset.train, fns, task);
+  run.train_examples = static_cast<int64_t>(train_examples.size());
+  run.train = std::make_unique<LoaderSource>(
+      data::Loader(std::move(train_examples), sampler, collate), class_labels);
+  if (!subset.eval.empty()) {
+    const data::Dataset& eval_source = subset.eval_from_train ? train_data : *eval_file;
+    std::vector<data::Example> eval_examples =
+        data::build_examples(eval_source, subset.eval, fns, task);
+    run.eval_examples = static_cast<int64_t>(eval_examples.size());
+    data::SamplerOptions eval_sampler = sampler;
+    eval_sampler.batch_size = config.training.per_device_eval_batch_size;
+    eval_sampler.shuffle = false;
+    run.eval = std::make_unique<LoaderSource>(
+        data::Loader(std::move(eval_examples), eval_sampler, collate), class_labels);
+  }
+  run.subset_summary = "train " + std::to_string(run.train_examples) + " of " +
+                       std::to_string(train_data.size()) + " / eval " +
+                       std::to_string(run.eval_examples) + ", seed " +
+                       std::to_string(config.training.seed);
+  return run;
+}
+
+}  // namespace tb

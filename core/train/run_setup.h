@@ -1,0 +1,37 @@
+#pragma once
+// From a validated RunConfig to everything a training run needs: tokenizer, model with the
+// task's head, the method applied, and the train/eval batch sources over the seeded subsets.
+// Shared by `tunebench-cli train` and the GUI's training worker.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/config/run_config.h"
+#include "core/methods/method.h"
+#include "core/models/model.h"
+#include "core/tokenizer/tokenizer.h"
+#include "core/train/batch_source.h"
+
+namespace tb {
+
+/// A run ready to train.
+struct PreparedRun {
+  RunConfig config;                       // the effective config
+  std::string task;                       // effective task: lm | classification | …
+  std::shared_ptr<Tokenizer> tokenizer;   // the model folder's tokenizer
+  std::shared_ptr<LanguageModel> model;   // loaded, with the task's head
+  std::unique_ptr<AppliedMethod> method;  // applied; says what trains
+  std::unique_ptr<BatchSource> train;     // training batches
+  std::unique_ptr<BatchSource> eval;      // evaluation batches (null when none)
+  int64_t train_examples = 0;             // examples in the train subset
+  int64_t eval_examples = 0;              // examples in the eval subset
+  std::string subset_summary;             // "train 500 of 4000 / eval 100 of 1000, seed 42"
+  std::vector<std::string> notes;         // things the user should know (head initialised…)
+};
+
+/// Loads and prepares everything; tb::Error says what is wrong (missing folder, data that
+/// does not fit the task, …).
+PreparedRun prepare_run(const RunConfig& config);
+
+}  // namespace tb

