@@ -348,6 +348,15 @@ class TestModels : public QObject {
     QVERIFY(std::abs(output.loss.item<float>() - expected) < 1e-5f);
     output.loss.backward();  // trainable end to end
     QVERIFY(model->named_parameters()["model.embed_tokens.weight"].grad().defined());
+
+    // With a pad token the pad row gets no gradient, as transformers' padding_idx does.
+    json config = tiny_config("llama");
+    config["pad_token_id"] = 3;
+    auto padded = tb::build_model(config, tb::ModelTask::kCausalLm, "test");
+    padded->forward(batch).loss.backward();
+    const torch::Tensor grad = padded->named_parameters()["model.embed_tokens.weight"].grad();
+    QCOMPARE(grad[3].abs().sum().item<float>(), 0.0f);
+    QVERIFY(grad[7].abs().sum().item<float>() > 0.0f);
   }
 
   void classificationHeadIsInitialisedAndReported() {
