@@ -117,7 +117,6 @@ class TestCli : public QObject {
                                 "--max-position-embeddings",
                                 "128",
                                 "--tie-word-embeddings",
-                                "true",
                                 "--seed",
                                 "5"});
     QCOMPARE(result.exit_code, 0);
