@@ -37,7 +37,7 @@ Command add_generate_command(CLI::App& app) {
       "models/tiny-llama --ids 1,15043 --max-new-tokens 20 --temperature 0.7 --top-p 0.9");
   return {
       command, [args, options, as_json, ignore_eos] {
-        const LoadedModel loaded = load_model(args->folder, load_options(*args));
+        const LoadedModel loaded = load_for_cli(*args);
         check_ids(*loaded.model, *args);
         GenerateOptions run = *options;
         if (!*ignore_eos) {
