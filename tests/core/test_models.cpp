@@ -359,6 +359,30 @@ class TestModels : public QObject {
     QVERIFY(grad[7].abs().sum().item<float>() > 0.0f);
   }
 
+  void zeroCopyWeightsTrainInPlaceWithoutTouchingTheFile() {
+    QTemporaryDir dir;
+    const fs::path folder = dir.path().toStdString();
+    make_folder(tiny_config("qwen3"), folder);
+    const std::string before = tb::read_file(folder / "model.safetensors");
+    tb::LoadedModel loaded = tb::load_model(folder);
+    QVERIFY(loaded.report.zero_copy > 0);
+    loaded.model->train();
+    torch::optim::Adam optimizer(loaded.model->parameters(), torch::optim::AdamOptions(1e-2));
+    tb::ModelBatch batch;
+    batch.input_ids = torch::tensor({{4, 9, 16, 25, 36, 49, 1, 4, 9, 16}});
+    batch.labels = batch.input_ids.clone();
+    float first = 0, last = 0;
+    for (int step = 0; step < 30; ++step) {
+      optimizer.zero_grad();
+      const torch::Tensor loss = loaded.model->forward(batch).loss;
+      loss.backward();
+      optimizer.step();  // in place on memory-mapped (copy-on-write) weights
+      (step == 0 ? first : last) = loss.item<float>();
+    }
+    QVERIFY2(last < 0.5f * first, qPrintable(QString("%1 -> %2").arg(first).arg(last)));
+    QVERIFY(tb::read_file(folder / "model.safetensors") == before);  // private pages only
+  }
+
   void classificationHeadIsInitialisedAndReported() {
     QTemporaryDir dir;
     const fs::path folder = dir.path().toStdString();
