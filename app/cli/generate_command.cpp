@@ -1,3 +1,4 @@
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -26,38 +27,43 @@ Command add_generate_command(CLI::App& app) {
                       "> 1 discourages repeats (default 1)");
   command->add_option("--stop-ids", options->stop_token_ids, "Extra stop token ids")
       ->delimiter(',');
-  command->add_flag("--ignore-eos", *ignore_eos, "Do not stop at config.json's eos_token_id");
+  command->add_flag("--ignore-eos", *ignore_eos,
+                    "Do not stop at the eos_token_id of generation_config.json / config.json");
   command->add_option("--seed", options->seed, "Sampling seed (default 0)");
   command->add_flag("--json", *as_json,
                     "Print {\"tokens\": [...], \"stop_reason\": ...} at the end");
   command->footer(
       "Prints new token ids as they are generated.\nExample:\n  tunebench-cli generate "
       "models/tiny-llama --ids 1,15043 --max-new-tokens 20 --temperature 0.7 --top-p 0.9");
-  return {command, [args, options, as_json, ignore_eos] {
-            const LoadedModel loaded = load_model(args->folder, load_options(*args));
-            check_ids(*loaded.model, *args);
-            GenerateOptions run = *options;
-            if (!*ignore_eos) {
-              for (int64_t id : eos_token_ids(loaded.config)) run.stop_token_ids.push_back(id);
-            }
-            if (!*as_json) {
-              run.on_token = [](int64_t token, const torch::Tensor&) {
-                std::cout << token << " " << std::flush;  // streamed as they come
-                return true;
-              };
-            }
-            const GenerateResult result = generate(*loaded.model, args->ids, run);
-            if (*as_json) {
-              std::cout << nlohmann::json{{"tokens", result.tokens},
-                                          {"stop_reason", result.stop_reason}}
-                               .dump()
-                        << "\n";
-            } else {
-              std::cout << "\n(" << result.tokens.size() << " tokens, " << result.stop_reason
-                        << ")\n";
-            }
-            return kExitOk;
-          }};
+  return {
+      command, [args, options, as_json, ignore_eos] {
+        const LoadedModel loaded = load_for_cli(*args);
+        check_ids(*loaded.model, *args);
+        GenerateOptions run = *options;
+        if (!*ignore_eos) {
+          // generation_config.json is what transformers' generate() reads first.
+          const auto generation = std::filesystem::path(args->folder) / "generation_config.json";
+          const auto eos = eos_token_ids(
+              std::filesystem::exists(generation) ? read_config_json(generation) : loaded.config);
+          run.stop_token_ids.insert(run.stop_token_ids.end(), eos.begin(), eos.end());
+        }
+        if (!*as_json) {
+          run.on_token = [](int64_t token, const torch::Tensor&) {
+            std::cout << token << " " << std::flush;  // streamed as they come
+            return true;
+          };
+        }
+        const GenerateResult result = generate(*loaded.model, args->ids, run);
+        if (*as_json) {
+          std::cout << nlohmann::json{{"tokens", result.tokens},
+                                      {"stop_reason", result.stop_reason}}
+                           .dump()
+                    << "\n";
+        } else {
+          std::cout << "\n(" << result.tokens.size() << " tokens, " << result.stop_reason << ")\n";
+        }
+        return kExitOk;
+      }};
 }
 
 }  // namespace tb::cli

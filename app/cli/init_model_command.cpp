@@ -19,6 +19,13 @@ void optional_flag(CLI::App* app, const std::string& name, std::optional<T>& tar
       name, [&target](const T& value) { target = value; }, help);
 }
 
+// A boolean given as a bare flag (true) or with a value (--flag=false).
+void optional_flag(CLI::App* app, const std::string& name, std::optional<bool>& target,
+                   const std::string& help) {
+  app->add_flag_function(
+      name, [&target](std::int64_t count) { target = count > 0; }, help);
+}
+
 }  // namespace
 
 Command add_init_model_command(CLI::App& app) {
@@ -46,7 +53,7 @@ Command add_init_model_command(CLI::App& app) {
   optional_flag(command, "--max-position-embeddings", options->max_position_embeddings,
                 "max_position_embeddings (default 2048, BERT 512)");
   optional_flag(command, "--tie-word-embeddings", options->tie_word_embeddings,
-                "tie_word_embeddings true|false (default false)");
+                "Share lm_head with the embeddings (--tie-word-embeddings=false to untie)");
   optional_flag(command, "--num-labels", options->num_labels,
                 "Make a ...ForSequenceClassification model with this many classes");
   command->add_option("--seed", options->seed, "Initialisation seed (default 0)");

@@ -20,7 +20,7 @@ Command add_logits_command(CLI::App& app) {
   command->add_option("--top", *top, "Without --json: how many top entries to list (default 10)");
   command->footer("Example:\n  tunebench-cli logits models/tiny-llama --ids 1,15043,3186 --json");
   return {command, [args, as_json, top] {
-            const LoadedModel loaded = load_model(args->folder, load_options(*args));
+            const LoadedModel loaded = load_for_cli(*args);
             const torch::Tensor row = last_position_logits(*loaded.model, *args);
             if (*as_json) {
               const std::vector<float> values(row.data_ptr<float>(),

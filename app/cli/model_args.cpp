@@ -1,6 +1,10 @@
 #include "app/cli/model_args.h"
 
+#include <algorithm>
+#include <iostream>
+
 #include "core/util/error.h"
+#include "core/util/text.h"
 
 namespace tb::cli {
 
@@ -18,6 +22,22 @@ LoadOptions load_options(const ModelArgs& args) {
   LoadOptions options;
   options.dtype = args.dtype == "bfloat16" ? torch::kBFloat16 : torch::kFloat32;
   return options;
+}
+
+LoadedModel load_for_cli(const ModelArgs& args) {
+  LoadedModel loaded = load_model(args.folder, load_options(args));
+  const auto mention = [](const std::string& what, const std::vector<std::string>& names) {
+    if (names.empty()) return;
+    std::vector<std::string> shown(names.begin(),
+                                   names.begin() + std::min<size_t>(names.size(), 6));
+    std::cerr << "note: " << names.size() << " " << what << ": " << join(shown, ", ")
+              << (names.size() > shown.size() ? ", …" : "") << "\n";
+  };
+  mention("checkpoint tensor(s) not used by " + loaded.model->architecture(),
+          loaded.report.unexpected);
+  mention("tensor(s) newly initialised (train them before relying on the output)",
+          loaded.report.initialised);
+  return loaded;
 }
 
 void check_ids(const LanguageModel& model, const ModelArgs& args) {

@@ -25,6 +25,10 @@ void add_model_args(CLI::App* command, ModelArgs& args);
 /// LoadOptions for the parsed arguments.
 LoadOptions load_options(const ModelArgs& args);
 
+/// Loads args.folder and tells stderr, as transformers does, which checkpoint tensors went
+/// unused and which head tensors were freshly initialised.
+LoadedModel load_for_cli(const ModelArgs& args);
+
 /// Throws tb::Error when an id in args.ids lies outside the model's vocabulary.
 void check_ids(const LanguageModel& model, const ModelArgs& args);
 

@@ -39,6 +39,8 @@ std::string torch_to_safetensors_dtype(torch::ScalarType dtype);
 
 /// One memory-mapped .safetensors file. Tensors it returns share the mapping (zero copy) when
 /// their bytes are aligned for their dtype, and keep the mapping alive while they exist.
+/// Replacing the file by rename (as save_safetensors does) is safe; rewriting it in place
+/// while tensors are in use is not.
 class SafetensorsFile {
  public:
   /// Maps and validates `path`; throws tb::Error naming the file (and tensor) on any problem.

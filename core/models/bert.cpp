@@ -64,7 +64,8 @@ class BertLm : public LanguageModel {
     const BertConfig& c = config_;
     const Container embeddings = child(root, "embeddings");
     word_embeddings_ = embeddings->register_module(
-        "word_embeddings", torch::nn::Embedding(c.vocab_size, c.hidden_size));
+        "word_embeddings",
+        torch::nn::Embedding(token_embedding_options(c.vocab_size, c.hidden_size, c.pad_token_id)));
     position_embeddings_ = embeddings->register_module(
         "position_embeddings", torch::nn::Embedding(c.max_position_embeddings, c.hidden_size));
     token_type_embeddings_ = embeddings->register_module(

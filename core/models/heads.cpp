@@ -55,6 +55,13 @@ torch::Tensor gather_positions(const torch::Tensor& hidden, const torch::Tensor&
   return hidden.index({rows, index.to(hidden.device())});
 }
 
+torch::nn::EmbeddingOptions token_embedding_options(int64_t vocab_size, int64_t hidden_size,
+                                                    int64_t pad_token_id) {
+  torch::nn::EmbeddingOptions options(vocab_size, hidden_size);
+  if (pad_token_id >= 0 && pad_token_id < vocab_size) options.padding_idx(pad_token_id);
+  return options;
+}
+
 MlmTransformImpl::MlmTransformImpl(const MaskedLmHeadOptions& options) : act(options.act) {
   check_activation(act, "config.json");
   dense = register_module("dense", torch::nn::Linear(options.hidden_size, options.hidden_size));

@@ -31,6 +31,11 @@ torch::Tensor last_token_index(const torch::Tensor& input_ids, const torch::Tens
 /// Picks hidden[b, index[b]] → [B,H].
 torch::Tensor gather_positions(const torch::Tensor& hidden, const torch::Tensor& index);
 
+/// Token embedding options as transformers builds them: the pad row (when pad_token_id is a
+/// valid id) receives no gradient.
+torch::nn::EmbeddingOptions token_embedding_options(int64_t vocab_size, int64_t hidden_size,
+                                                    int64_t pad_token_id);
+
 /// Options of MaskedLmHead.
 struct MaskedLmHeadOptions {
   int64_t hidden_size = 768;      // model width

@@ -126,7 +126,8 @@ struct LlamaBackbone {
 
   LlamaBackbone(const LlamaConfig& config, torch::nn::Module& owner) {
     embed_tokens = owner.register_module(
-        "embed_tokens", torch::nn::Embedding(config.vocab_size, config.hidden_size));
+        "embed_tokens", torch::nn::Embedding(token_embedding_options(
+                            config.vocab_size, config.hidden_size, config.pad_token_id)));
     torch::nn::ModuleList list;
     for (int64_t i = 0; i < config.num_hidden_layers; ++i) {
       layers.push_back(LlamaDecoderLayer(config, size_t(i)));

@@ -64,7 +64,8 @@ void init_tensor(const std::string& name, torch::Tensor& tensor, double std) {
 }
 
 // Building modules allocates every weight in the default dtype; building directly in the
-// compute dtype keeps a bf16 load from first allocating the model in fp32.
+// compute dtype keeps a bf16 load from first allocating the model in fp32. The default dtype
+// is process-wide: models are built on one thread at a time.
 class DefaultDtypeScope {
  public:
   explicit DefaultDtypeScope(torch::ScalarType dtype) : old_(c10::get_default_dtype()) {

@@ -2,6 +2,7 @@
 
 #include <torch/version.h>
 
+#include <cmath>
 #include <limits>
 
 namespace tb {
@@ -44,13 +45,17 @@ torch::Tensor attention_reference(const torch::Tensor& q, const torch::Tensor& k
 torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                         const torch::Tensor& mask, double scale, double dropout, bool training,
                         bool fused) {
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
+#if TORCH_VERSION_MAJOR >= 2
   if (fused) {
     const int64_t groups = q.size(1) / k.size(1);
+    // The fused kernel scales by 1/sqrt(head_dim) itself and LibTorch 2.0 has no scale
+    // argument, so any other scale is folded into q.
+    const double own = 1.0 / std::sqrt(double(q.size(-1)));
+    const torch::Tensor query = std::abs(scale - own) < 1e-12 ? q : q * (scale / own);
     return at::scaled_dot_product_attention(
-        q, repeat_kv(k, groups), repeat_kv(v, groups),
+        query, repeat_kv(k, groups), repeat_kv(v, groups),
         mask.defined() ? c10::optional<torch::Tensor>(mask.to(q.scalar_type())) : c10::nullopt,
-        training ? dropout : 0.0, false, scale);
+        training ? dropout : 0.0, false);
   }
 #else
   (void)fused;  // LibTorch 1.13 has no fused kernel; the reference path is the only one.

@@ -30,7 +30,7 @@ torch::Tensor repeat_kv(const torch::Tensor& x, int64_t n);
 
 /// softmax(q·kᵀ·scale + mask)·v with the softmax in fp32. q [B,H,Tq,D]; k, v [B,Hkv,Tk,D];
 /// mask additive, broadcastable to [B,H,Tq,Tk], or undefined. Uses LibTorch's
-/// scaled_dot_product_attention when built against LibTorch ≥ 2.1 and `fused` is true.
+/// scaled_dot_product_attention when built against LibTorch ≥ 2.0 and `fused` is true.
 torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                         const torch::Tensor& mask, double scale, double dropout = 0.0,
                         bool training = false, bool fused = true);

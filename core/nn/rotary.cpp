@@ -59,7 +59,8 @@ std::pair<torch::Tensor, torch::Tensor> Rotary::cos_sin(const torch::Tensor& pos
     // NTK-aware: past the original context the base grows with the longest position seen in
     // this call (transformers keeps it as state; here it is a pure function of the positions).
     const int64_t seq_len = position_ids.max().item<int64_t>() + 1;
-    const int64_t original = options_.scaling.original_max_position_embeddings;
+    // transformers measures growth against max_position_embeddings for this type.
+    const int64_t original = options_.max_position_embeddings;
     if (seq_len > original) {
       const double factor = options_.scaling.factor;
       const int64_t dim = options_.head_dim;

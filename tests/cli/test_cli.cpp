@@ -203,7 +203,6 @@ class TestCli : public QObject {
                                 "--max-position-embeddings",
                                 "128",
                                 "--tie-word-embeddings",
-                                "true",
                                 "--seed",
                                 "5"});
     QCOMPARE(result.exit_code, 0);
@@ -243,6 +242,32 @@ class TestCli : public QObject {
     result = run_cli({"logits", model, "--ids", "1,99"});
     QCOMPARE(result.exit_code, 1);
     QVERIFY2(result.err.contains("token id 99 is outside the vocabulary"), qPrintable(result.err));
+  }
+
+  void loadingReportsUnusedAndInitialisedTensors() {
+    QTemporaryDir dir;
+    const QString model = dir.path() + "/bert";
+    QCOMPARE(
+        run_cli({"init-model", "--arch", "bert", "--out", model, "--vocab-size", "30"}).exit_code,
+        0);
+    // Reuse the masked-LM checkpoint as a classifier: the MLM head goes unused and the
+    // pooler + classifier are initialised, and both are said on stderr.
+    QFile file(model + "/config.json");
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QJsonObject config = QJsonDocument::fromJson(file.readAll()).object();
+    file.close();
+    config["architectures"] = QJsonArray{"BertForSequenceClassification"};
+    QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    file.write(QJsonDocument(config).toJson());
+    file.close();
+    const CliResult result = run_cli({"logits", model, "--ids", "1,2,3", "--json"});
+    QCOMPARE(result.exit_code, 0);
+    QCOMPARE(QJsonDocument::fromJson(result.out.toUtf8()).array().size(), 2);
+    QVERIFY2(result.err.contains("not used by BertForSequenceClassification") &&
+                 result.err.contains("cls.predictions.bias") &&
+                 result.err.contains("newly initialised") &&
+                 result.err.contains("classifier.weight"),
+             qPrintable(result.err));
   }
 
   void modelCommandsRefusePickleAndUnknownTypes() {

@@ -15,6 +15,7 @@
 #include "core/models/loader.h"
 #include "core/models/registry.h"
 #include "core/nn/attention.h"
+#include "core/nn/rotary.h"
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
 
@@ -195,6 +196,42 @@ class TestModels : public QObject {
     QVERIFY(loaded.config.contains("architectures"));
   }
 
+  void shardedAndBf16CheckpointsLoad() {
+    QTemporaryDir dir;
+    const fs::path folder = dir.path().toStdString();
+    auto original = make_folder(tiny_config("llama"), folder);
+    original->eval();
+    // Re-save as two shards plus an index, the layout of large Hub checkpoints.
+    fs::remove(folder / "model.safetensors");
+    std::vector<std::pair<std::string, torch::Tensor>> first, second;
+    json weight_map = json::object();
+    for (const auto& [name, tensor] : tb::model_state(*original)) {
+      const bool in_first = name.find("layers.1.") == std::string::npos;
+      (in_first ? first : second).emplace_back(name, tensor);
+      weight_map[name] =
+          in_first ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors";
+    }
+    tb::save_safetensors(folder / "model-00001-of-00002.safetensors", first);
+    tb::save_safetensors(folder / "model-00002-of-00002.safetensors", second);
+    tb::write_json_file(folder / "model.safetensors.index.json", {{"weight_map", weight_map}});
+    const tb::LoadedModel sharded = tb::load_model(folder);
+    tb::ModelBatch batch;
+    batch.input_ids = torch::tensor({{2, 7, 1, 8}});
+    QCOMPARE(max_diff(sharded.model->forward(batch).logits, original->forward(batch).logits), 0.0f);
+
+    // A bf16 checkpoint loaded in bf16 is used in place (zero copy).
+    QTemporaryDir bf16_dir;
+    original->to(torch::kBFloat16);
+    tb::save_model(*original, bf16_dir.path().toStdString());
+    tb::LoadOptions options;
+    options.dtype = torch::kBFloat16;
+    const tb::LoadedModel bf16 = tb::load_model(bf16_dir.path().toStdString(), options);
+    QCOMPARE(bf16.weight_dtype, std::string("BF16"));
+    QCOMPARE(bf16.report.converted, int64_t(0));
+    QCOMPARE(bf16.config["torch_dtype"].get<std::string>(), std::string("bfloat16"));
+    QCOMPARE(max_diff(bf16.model->forward(batch).logits, original->forward(batch).logits), 0.0f);
+  }
+
   void kvCacheGenerationEqualsFullForward_data() {
     QTest::addColumn<QString>("type");
     QTest::addColumn<QString>("variant");
@@ -311,6 +348,39 @@ class TestModels : public QObject {
     QVERIFY(std::abs(output.loss.item<float>() - expected) < 1e-5f);
     output.loss.backward();  // trainable end to end
     QVERIFY(model->named_parameters()["model.embed_tokens.weight"].grad().defined());
+
+    // With a pad token the pad row gets no gradient, as transformers' padding_idx does.
+    json config = tiny_config("llama");
+    config["pad_token_id"] = 3;
+    auto padded = tb::build_model(config, tb::ModelTask::kCausalLm, "test");
+    padded->forward(batch).loss.backward();
+    const torch::Tensor grad = padded->named_parameters()["model.embed_tokens.weight"].grad();
+    QCOMPARE(grad[3].abs().sum().item<float>(), 0.0f);
+    QVERIFY(grad[7].abs().sum().item<float>() > 0.0f);
+  }
+
+  void zeroCopyWeightsTrainInPlaceWithoutTouchingTheFile() {
+    QTemporaryDir dir;
+    const fs::path folder = dir.path().toStdString();
+    make_folder(tiny_config("qwen3"), folder);
+    const std::string before = tb::read_file(folder / "model.safetensors");
+    tb::LoadedModel loaded = tb::load_model(folder);
+    QVERIFY(loaded.report.zero_copy > 0);
+    loaded.model->train();
+    torch::optim::Adam optimizer(loaded.model->parameters(), torch::optim::AdamOptions(1e-2));
+    tb::ModelBatch batch;
+    batch.input_ids = torch::tensor({{4, 9, 16, 25, 36, 49, 1, 4, 9, 16}});
+    batch.labels = batch.input_ids.clone();
+    float first = 0, last = 0;
+    for (int step = 0; step < 30; ++step) {
+      optimizer.zero_grad();
+      const torch::Tensor loss = loaded.model->forward(batch).loss;
+      loss.backward();
+      optimizer.step();  // in place on memory-mapped (copy-on-write) weights
+      (step == 0 ? first : last) = loss.item<float>();
+    }
+    QVERIFY2(last < 0.5f * first, qPrintable(QString("%1 -> %2").arg(first).arg(last)));
+    QVERIFY(tb::read_file(folder / "model.safetensors") == before);  // private pages only
   }
 
   void classificationHeadIsInitialisedAndReported() {
@@ -493,6 +563,45 @@ class TestModels : public QObject {
                tb::generate(*tb::build_model(tiny_config("bert"), tb::ModelTask::kMaskedLm, "t"),
                             {1}, greedy);
              }).isEmpty());
+  }
+
+  void ropeScalingVariants() {
+    tb::RotaryOptions options;
+    options.head_dim = 128;
+    options.theta = 500000;
+    options.max_position_embeddings = 131072;
+    const torch::Tensor plain = tb::Rotary(options).inv_freq();
+    QCOMPARE(plain[0].item<float>(), 1.0f);
+    QVERIFY(std::abs(plain[1].item<float>() - std::pow(500000.0f, -2.0f / 128)) < 1e-7f);
+
+    options.scaling = {"linear", 4.0};
+    QVERIFY(max_diff(tb::Rotary(options).inv_freq(), plain / 4) == 0.0f);
+
+    // Llama 3.1: short wavelengths kept, wavelengths past 8192/1 divided by 8, a smooth band
+    // between 8192/4 and 8192.
+    options.scaling = {"llama3", 8.0, 1.0, 4.0, 8192};
+    const torch::Tensor llama3 = tb::Rotary(options).inv_freq();
+    const torch::Tensor wavelen = 2 * M_PI / plain;
+    const torch::Tensor high = wavelen<8192 / 4.0, low = wavelen> 8192;
+    QVERIFY(torch::equal(llama3.masked_select(high), plain.masked_select(high)));
+    QVERIFY(max_diff(llama3.masked_select(low), plain.masked_select(low) / 8) == 0.0f);
+    const torch::Tensor band = high.logical_not().logical_and(low.logical_not());
+    QVERIFY(band.any().item<bool>());
+    QVERIFY((llama3.masked_select(band) < plain.masked_select(band)).all().item<bool>());
+    QVERIFY((llama3.masked_select(band) > plain.masked_select(band) / 8).all().item<bool>());
+
+    // Dynamic NTK: unchanged inside the trained context, a larger base past it.
+    options.max_position_embeddings = 16;
+    options.scaling = {"dynamic", 2.0};
+    const tb::Rotary dynamic(options);
+    options.scaling = {};
+    const tb::Rotary fixed(options);
+    const torch::Tensor inside = torch::arange(16).unsqueeze(0);
+    QVERIFY(max_diff(dynamic.cos_sin(inside, torch::kFloat32).first,
+                     fixed.cos_sin(inside, torch::kFloat32).first) == 0.0f);
+    const torch::Tensor beyond = torch::arange(32).unsqueeze(0);
+    QVERIFY(max_diff(dynamic.cos_sin(beyond, torch::kFloat32).first,
+                     fixed.cos_sin(beyond, torch::kFloat32).first) > 1e-3f);
   }
 
   void attentionMaskHelpers() {
