@@ -8,6 +8,7 @@
 #include "core/tokenizer/added_vocabulary.h"
 #include "core/tokenizer/decoders.h"
 #include "core/tokenizer/json_util.h"
+#include "core/tokenizer/legacy_folders.h"
 #include "core/tokenizer/model.h"
 #include "core/tokenizer/normalizers.h"
 #include "core/tokenizer/pipeline.h"
@@ -242,8 +243,14 @@ Tokenizer Tokenizer::load(const fs::path& path) {
     file = path / "tokenizer.json";
     config_file = path / "tokenizer_config.json";
     if (!fs::exists(file)) {
-      throw make_error("no tokenizer.json in " + path.string(), "tokenizer",
-                       "give a Hugging Face model folder or the path of a tokenizer.json");
+      if (auto legacy = legacy_tokenizer_json(path)) {
+        Tokenizer tokenizer = from_json(*legacy, path.string());
+        if (fs::exists(config_file)) tokenizer.impl_->config = load_tokenizer_config(config_file);
+        return tokenizer;
+      }
+      throw make_error(
+          "no tokenizer.json (nor vocab.txt, nor vocab.json + merges.txt) in " + path.string(),
+          "tokenizer", "give a Hugging Face model folder or the path of a tokenizer.json");
     }
   } else if (fs::exists(path.parent_path() / "tokenizer_config.json")) {
     config_file = path.parent_path() / "tokenizer_config.json";

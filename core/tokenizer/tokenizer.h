@@ -43,7 +43,8 @@ struct PaddingOptions {
 /// encode/decode are safe to call from several threads at once).
 class Tokenizer {
  public:
-  /// Loads tokenizer.json, or a model folder holding tokenizer.json (+ tokenizer_config.json).
+  /// Loads tokenizer.json, or a model folder holding tokenizer.json (+ tokenizer_config.json),
+  /// or a legacy folder: BERT vocab.txt, GPT-2 vocab.json + merges.txt.
   static Tokenizer load(const std::filesystem::path& path);
   /// Parses tokenizer.json text; `source` names it in error messages.
   static Tokenizer from_json(std::string_view json, const std::string& source);

@@ -83,6 +83,39 @@ function tokenizers(modules, cache) {
   return out;
 }
 
+// Legacy folders (no tokenizer.json) for tunebench, each with the tokenizer.json the reference
+// uses for the same files: name → {ref, ours}.
+function legacyTokenizers(modules, cache, tokenizerPaths) {
+  const bertLegacy = path.join(cache, 'legacy-bert-vocab-txt');
+  writeIfChanged(path.join(bertLegacy, 'vocab.txt'),
+                 fs.readFileSync(path.join(path.dirname(tokenizerPaths.bert), 'vocab.txt')));
+  // GPT-2 layout (vocab.json + merges.txt) with Qwen3's byte-level BPE vocabulary; the
+  // reference gets the GPT-2 pipeline (ByteLevel with its regex) over the same files.
+  const gpt2Dir = path.join(cache, 'legacy-gpt2-vocab-merges');
+  const qwen = JSON.parse(fs.readFileSync(tokenizerPaths.qwen3, 'utf8'));
+  const merges = qwen.model.merges.map((m) => (Array.isArray(m) ? m.join(' ') : m));
+  // As in GPT-2's own vocab.json, the end-of-text token is part of the vocabulary.
+  const vocab = Object.assign({}, qwen.model.vocab, { '<|endoftext|>': 151643 });
+  writeIfChanged(path.join(gpt2Dir, 'vocab.json'), JSON.stringify(vocab));
+  writeIfChanged(path.join(gpt2Dir, 'merges.txt'), '#version: 0.2\n' + merges.join('\n') + '\n');
+  const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
+  const gpt2Json = {
+    version: '1.0', truncation: null, padding: null,
+    added_tokens: [{ id: 151643, content: '<|endoftext|>', single_word: false,
+                     lstrip: false, rstrip: false, normalized: false, special: true }],
+    normalizer: null, pre_tokenizer: byteLevel, post_processor: byteLevel, decoder: byteLevel,
+    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null,
+             end_of_word_suffix: null, fuse_unk: false, byte_fallback: false,
+             vocab, merges },
+  };
+  const gpt2Ref = path.join(cache, 'legacy-gpt2-reference', 'tokenizer.json');
+  writeIfChanged(gpt2Ref, JSON.stringify(gpt2Json));
+  return {
+    'bert (vocab.txt folder)': { ref: tokenizerPaths.bert, ours: bertLegacy },
+    'gpt2 (vocab.json + merges.txt folder)': { ref: gpt2Ref, ours: gpt2Dir },
+  };
+}
+
 // Deterministic pseudo-random numbers (mulberry32).
 function rng(seed) {
   let a = seed >>> 0;
@@ -256,4 +289,4 @@ function buildCorpus(modules, cache, tokenizerPaths) {
   return file;
 }
 
-module.exports = { referenceCache, tokenizers, buildCorpus };
+module.exports = { referenceCache, tokenizers, legacyTokenizers, buildCorpus };

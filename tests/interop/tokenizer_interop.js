@@ -96,17 +96,21 @@ async function main() {
   const refDir = path.join(args.cache, 'interop-reference');
   let failed = false;
   const rows = [];
-  for (const [name, tokPath] of Object.entries(tokenizers)) {
+  const all = {};
+  for (const [name, p] of Object.entries(tokenizers)) all[name] = { ref: p, ours: p };
+  Object.assign(all, common.legacyTokenizers(modules, args.cache, tokenizers));
+  for (const [name, { ref: tokPath, ours: ourPath }] of Object.entries(all)) {
     const t0 = Date.now();
-    const refOut = await referenceOutputs(ref, name, tokPath, corpusPath, lines, refDir, false);
+    const key = name.split(' ')[0];
+    const refOut = await referenceOutputs(ref, key, tokPath, corpusPath, lines, refDir, false);
     const t1 = Date.now();
-    const ours = splitLines(runCli(args.cli, ['tokenize', tokPath, '--file', corpusPath, '--jsonl']));
+    const ours = splitLines(runCli(args.cli, ['tokenize', ourPath, '--file', corpusPath, '--jsonl']));
     const t2 = Date.now();
     const refIds = splitLines(fs.readFileSync(refOut.idsFile, 'utf8'));
     const refTexts = splitLines(fs.readFileSync(refOut.textFile, 'utf8'));
-    const ourTexts = splitLines(runCli(args.cli, ['tokenize', tokPath, '--decode-ids', refOut.idsFile]));
-    const sampleRef = await referenceOutputs(ref, name + '-special', tokPath, samplePath, sampleLines, refDir, true);
-    const sampleOurs = splitLines(runCli(args.cli, ['tokenize', tokPath, '--file', samplePath, '--jsonl', '--add-special-tokens']));
+    const ourTexts = splitLines(runCli(args.cli, ['tokenize', ourPath, '--decode-ids', refOut.idsFile]));
+    const sampleRef = await referenceOutputs(ref, key + '-special', tokPath, samplePath, sampleLines, refDir, true);
+    const sampleOurs = splitLines(runCli(args.cli, ['tokenize', ourPath, '--file', samplePath, '--jsonl', '--add-special-tokens']));
     const sampleRefIds = splitLines(fs.readFileSync(sampleRef.idsFile, 'utf8'));
 
     let same = 0, decodeSame = 0, specialSame = 0;
