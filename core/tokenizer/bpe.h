@@ -14,13 +14,13 @@ namespace tb {
 
 /// BPE options as tokenizer.json spells them.
 struct BpeOptions {
-  std::string unk_token;                  // "" = none; unknown characters are then dropped
-  std::string continuing_subword_prefix;  // "" = none; prefix of non-initial subwords
-  std::string end_of_word_suffix;         // "" = none; suffix of word-final subwords
-  bool fuse_unk = false;                  // false: consecutive unknowns fused into one unk
-  bool byte_fallback = false;             // false: unknown chars become <0xXX> byte tokens
-  bool ignore_merges = false;             // false: a piece found whole in the vocab is one token
-  bool raw_byte_level = false;            // false: vocab is ByteLevel text, input raw bytes
+  std::string unk_token;                  // "": none, unknown characters are dropped
+  std::string continuing_subword_prefix;  // "": none; else prefix of non-initial subwords
+  std::string end_of_word_suffix;         // "": none; else suffix of word-final subwords
+  bool fuse_unk = false;                  // false: one unk per unknown char; true: runs fuse
+  bool byte_fallback = false;             // false: unknown chars → unk; true: <0xXX> tokens
+  bool ignore_merges = false;             // false: always merge; true: whole-vocab pieces win
+  bool raw_byte_level = false;            // false: input as is; true: ByteLevel vocab, raw bytes
 };
 
 /// The BPE model.
