@@ -19,6 +19,7 @@ struct TokenizeArgs {
   std::string file;           // encode every line of this file
   std::string decode_ids;     // decode every JSON id array of this file
   bool jsonl = false;         // one JSON array per line (with --file)
+  bool offsets = false;       // with --jsonl: {"ids": [...], "offsets": [[start, end], ...]}
   bool add_special = false;   // add the post-processor's special tokens
   bool skip_special = false;  // drop special tokens when decoding
   size_t threads = 0;         // 0: all cores
@@ -89,9 +90,24 @@ int encode_file(const Tokenizer& tok, const TokenizeArgs& args) {
     }
     if (lines.empty()) break;
     const std::vector<Encoding> encodings =
-        tok.encode_batch(lines, args.add_special, args.threads, /*with_tokens=*/false);
+        tok.encode_batch(lines, args.add_special, args.threads, /*with_tokens=*/args.offsets);
     out.clear();
-    for (const Encoding& e : encodings) append_ids(out, e.ids, args.jsonl);
+    for (size_t i = 0; i < encodings.size(); ++i) {
+      if (!args.offsets) {
+        append_ids(out, encodings[i].ids, args.jsonl);
+        continue;
+      }
+      out += "{\"ids\":";
+      append_ids(out, encodings[i].ids, true);
+      out.back() = ',';
+      out += "\"offsets\":[";
+      bool first = true;
+      for (const auto& [start, end] : char_offsets(lines[i], encodings[i])) {
+        out += (first ? "[" : ",[") + std::to_string(start) + "," + std::to_string(end) + "]";
+        first = false;
+      }
+      out += "]}\n";
+    }
     std::cout.write(out.data(), static_cast<std::streamsize>(out.size()));
   }
   std::cout.flush();
@@ -157,6 +173,9 @@ Command add_tokenize_command(CLI::App& app) {
   cmd->add_option("text", args->text, "Text to encode (prints ids and tokens)");
   cmd->add_option("--file", args->file, "Encode each line of this file (one result per line)");
   cmd->add_flag("--jsonl", args->jsonl, "With --file: print each line's ids as a JSON array");
+  cmd->add_flag("--offsets", args->offsets,
+                "With --file --jsonl: print {\"ids\": [...], \"offsets\": [[start, end], ...]} "
+                "(code-point offsets)");
   cmd->add_option("--decode-ids", args->decode_ids,
                   "Decode each line of this file (a JSON array of ids); prints JSON strings");
   cmd->add_flag("--add-special-tokens", args->add_special,

@@ -403,6 +403,36 @@ size_t Tokenizer::vocab_size() const {
   return n;
 }
 
+std::vector<std::pair<uint32_t, uint32_t>> char_offsets(std::string_view text,
+                                                        const Encoding& encoding) {
+  std::string fixed;
+  if (!unicode::is_valid_utf8(text)) {
+    fixed = unicode::to_valid_utf8(text);
+    text = fixed;
+  }
+  // chars_before[b] = number of code points that start before byte b.
+  std::vector<uint32_t> chars_before(text.size() + 1, 0);
+  uint32_t count = 0;
+  for (size_t b = 0; b < text.size(); ++b) {
+    chars_before[b] = count;
+    if ((static_cast<unsigned char>(text[b]) & 0xC0) != 0x80) ++count;
+  }
+  chars_before[text.size()] = count;
+  std::vector<std::pair<uint32_t, uint32_t>> out;
+  out.reserve(encoding.offsets.size());
+  for (const auto& [start, end] : encoding.offsets) {
+    // A start inside a character counts that character; an end inside one includes it.
+    const uint32_t s = chars_before[std::min<size_t>(start, text.size())];
+    uint32_t e = chars_before[std::min<size_t>(end, text.size())];
+    if (end < text.size() && end > start &&
+        (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
+      ++e;
+    }
+    out.emplace_back(s, e);
+  }
+  return out;
+}
+
 const TokenizerConfig& Tokenizer::config() const { return impl_->config; }
 
 const std::string& Tokenizer::source() const { return impl_->source; }

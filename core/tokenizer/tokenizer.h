@@ -39,6 +39,11 @@ struct PaddingOptions {
   bool left = false;                // false: pad on the right
 };
 
+/// Converts an encoding's byte offsets into code-point offsets of `text` (as Python and Node
+/// report them); `text` is the string that was encoded.
+std::vector<std::pair<uint32_t, uint32_t>> char_offsets(std::string_view text,
+                                                        const Encoding& encoding);
+
 /// A loaded tokenizer (immutable after loading, apart from truncation/padding settings;
 /// encode/decode are safe to call from several threads at once).
 class Tokenizer {

@@ -2,7 +2,8 @@
 // Tokenizer interop test: tunebench's C++ tokenizer against the Hugging Face `tokenizers`
 // library (Rust, through its Node binding) on the same >= 5 MB of varied text, for six real
 // tokenizers. Every line's ids must be identical, and decoding the reference ids must give the
-// reference text. Reference outputs are cached (keyed by a hash of corpus + tokenizer) so
+// reference text; on a sample encoded with special tokens, the code-point offsets must match
+// too. Reference outputs are cached (keyed by a hash of corpus + tokenizer) so
 // later runs only pay for our side.
 //
 // usage: node tokenizer_interop.js --cli <tunebench-cli> --work <dir> [--cache <dir>]
@@ -48,15 +49,20 @@ async function referenceOutputs(ref, name, tokPath, corpusPath, lines, cacheDir,
   const key = sha256(fs.readFileSync(corpusPath), fs.readFileSync(tokPath), addSpecial ? 'S' : 'N', 'v1');
   const idsFile = path.join(cacheDir, `${name}-${key}.ids.jsonl`);
   const textFile = path.join(cacheDir, `${name}-${key}.decoded.jsonl`);
-  if (fs.existsSync(idsFile) && fs.existsSync(textFile)) return { idsFile, textFile, cached: true };
+  const offsetsFile = path.join(cacheDir, `${name}-${key}.offsets.jsonl`);
+  if (fs.existsSync(idsFile) && fs.existsSync(textFile) && (!addSpecial || fs.existsSync(offsetsFile))) {
+    return { idsFile, textFile, offsetsFile, cached: true };
+  }
   const tok = ref.Tokenizer.fromFile(tokPath);
   const idLines = [];
   const textLines = [];
+  const offsetLines = [];
   const chunk = 2000;
   for (let i = 0; i < lines.length; i += chunk) {
     const batch = lines.slice(i, i + chunk);
     const encodings = await tok.encodeBatch(batch, { addSpecialTokens: addSpecial });
     const ids = encodings.map((e) => Array.from(e.getIds()));
+    if (addSpecial) for (const e of encodings) offsetLines.push(JSON.stringify(e.getOffsets()));
     const texts = await tok.decodeBatch(ids, false);
     for (let k = 0; k < ids.length; ++k) {
       idLines.push(JSON.stringify(ids[k]));
@@ -68,7 +74,8 @@ async function referenceOutputs(ref, name, tokPath, corpusPath, lines, cacheDir,
   fs.writeFileSync(textFile + '.tmp', textLines.join('\n') + '\n');
   fs.renameSync(idsFile + '.tmp', idsFile);
   fs.renameSync(textFile + '.tmp', textFile);
-  return { idsFile, textFile, cached: false };
+  if (addSpecial) fs.writeFileSync(offsetsFile, offsetLines.join('\n') + '\n');
+  return { idsFile, textFile, offsetsFile, cached: false };
 }
 
 function firstDifference(a, b) {
@@ -110,10 +117,12 @@ async function main() {
     const refTexts = splitLines(fs.readFileSync(refOut.textFile, 'utf8'));
     const ourTexts = splitLines(runCli(args.cli, ['tokenize', ourPath, '--decode-ids', refOut.idsFile]));
     const sampleRef = await referenceOutputs(ref, key + '-special', tokPath, samplePath, sampleLines, refDir, true);
-    const sampleOurs = splitLines(runCli(args.cli, ['tokenize', ourPath, '--file', samplePath, '--jsonl', '--add-special-tokens']));
+    const sampleOurs = splitLines(runCli(args.cli, ['tokenize', ourPath, '--file', samplePath, '--jsonl', '--add-special-tokens', '--offsets']))
+      .map((l) => JSON.parse(l));
     const sampleRefIds = splitLines(fs.readFileSync(sampleRef.idsFile, 'utf8'));
+    const sampleRefOffsets = splitLines(fs.readFileSync(sampleRef.offsetsFile, 'utf8'));
 
-    let same = 0, decodeSame = 0, specialSame = 0;
+    let same = 0, decodeSame = 0, specialSame = 0, offsetsSame = 0;
     const shown = [];
     for (let i = 0; i < lines.length; ++i) {
       if (ours[i] === refIds[i]) {
@@ -134,24 +143,29 @@ async function main() {
                    `                 ours ${String(ourTexts[i]).slice(0, 160)}`);
       }
     }
+    const offsetDiffs = [];
     for (let i = 0; i < sampleLines.length; ++i) {
-      if (sampleOurs[i] === sampleRefIds[i]) ++specialSame;
-      else if (shown.length < 10) shown.push(`  with special tokens, sample line ${i + 1}: reference ${sampleRefIds[i].slice(0, 120)} ours ${String(sampleOurs[i]).slice(0, 120)}`);
+      const ourIds = JSON.stringify(sampleOurs[i].ids);
+      if (ourIds === sampleRefIds[i]) ++specialSame;
+      else if (shown.length < 10) shown.push(`  with special tokens, sample line ${i + 1}: reference ${sampleRefIds[i].slice(0, 120)} ours ${ourIds.slice(0, 120)}`);
+      if (JSON.stringify(sampleOurs[i].offsets) === sampleRefOffsets[i]) ++offsetsSame;
+      else if (offsetDiffs.length < 3) offsetDiffs.push(`  offsets differ, sample line ${i + 1} ${JSON.stringify(sampleLines[i].slice(0, 60))}: reference ${sampleRefOffsets[i].slice(0, 100)} ours ${JSON.stringify(sampleOurs[i].offsets).slice(0, 100)}`);
     }
     const ok = same === lines.length && decodeSame === lines.length && specialSame === sampleLines.length &&
-               ours.length === lines.length;
+               offsetsSame === sampleLines.length && ours.length === lines.length;
     failed = failed || !ok;
-    rows.push({ name, same, decodeSame, specialSame });
+    rows.push({ name, same, decodeSame, specialSame, offsetsSame });
     console.log(`${ok ? 'PASS' : 'FAIL'} ${name}: ids identical ${same}/${lines.length} ` +
                 `(${(100 * same / lines.length).toFixed(3)} %), decode identical ${decodeSame}/${lines.length}, ` +
-                `with special tokens ${specialSame}/${sampleLines.length}; reference ${refOut.cached ? 'cached' : `${((t1 - t0) / 1000).toFixed(1)} s`}, ours ${((t2 - t1) / 1000).toFixed(1)} s`);
+                `with special tokens ${specialSame}/${sampleLines.length}, offsets ${offsetsSame}/${sampleLines.length}; reference ${refOut.cached ? 'cached' : `${((t1 - t0) / 1000).toFixed(1)} s`}, ours ${((t2 - t1) / 1000).toFixed(1)} s`);
     for (const s of shown) console.log(s);
+    for (const s of offsetDiffs) console.log(s);
   }
-  console.log('\n| tokenizer | lines | bytes | identical ids | decode identical | with special tokens |');
-  console.log('|---|---|---|---|---|---|');
+  console.log('\n| tokenizer | lines | bytes | identical ids | decode identical | with special tokens | offsets identical (sample, special tokens on) |');
+  console.log('|---|---|---|---|---|---|---|');
   for (const r of rows) {
     console.log(`| ${r.name} | ${lines.length} | ${bytes} | ${(100 * r.same / lines.length).toFixed(3)} % | ` +
-                `${(100 * r.decodeSame / lines.length).toFixed(3)} % | ${r.specialSame}/${sampleLines.length} |`);
+                `${(100 * r.decodeSame / lines.length).toFixed(3)} % | ${r.specialSame}/${sampleLines.length} | ${r.offsetsSame}/${sampleLines.length} |`);
   }
   if (failed) {
     console.error('tokenizer interop: FAILED (ids or decoded text differ from the reference)');
