@@ -284,14 +284,36 @@ Encoding Tokenizer::encode_impl(std::string_view first, const std::string_view* 
     const size_t budget = t.max_length > added ? t.max_length - added : 0;
     size_t n1 = encodings[0].size(), n2 = second ? encodings[1].size() : 0;
     if (n1 + n2 > budget) {
-      if (!second || t.strategy == TruncationStrategy::kOnlyFirst) {
-        n1 = n2 >= budget ? 0 : std::min(n1, budget - n2);
-      } else if (t.strategy == TruncationStrategy::kOnlySecond) {
-        n2 = n1 >= budget ? 0 : std::min(n2, budget - n1);
+      // The library's rules: longest-first keeps the shorter input whole when it fits in half,
+      // else splits the budget evenly; only-first/only-second cut just that input.
+      const size_t to_remove = n1 + n2 - budget;
+      if (!second && t.strategy != TruncationStrategy::kOnlySecond) {
+        n1 = budget;
+      } else if (t.strategy == TruncationStrategy::kLongestFirst) {
+        const bool swap = n1 > n2;
+        size_t a = swap ? n2 : n1, b;
+        b = a > budget ? a : std::max(a, budget - a);
+        if (a + b > budget) {
+          a = budget / 2;
+          b = a + budget % 2;
+        }
+        n1 = swap ? b : a;
+        n2 = swap ? a : b;
       } else {
-        while (n1 + n2 > budget) (n1 > n2 ? n1 : n2) -= 1;
+        if (!second) {
+          throw make_error("truncation only_second needs a pair of inputs", "tokenizer",
+                           "use longest_first or only_first for single inputs");
+        }
+        size_t& target = t.strategy == TruncationStrategy::kOnlyFirst ? n1 : n2;
+        if (target <= to_remove) {
+          throw make_error("truncation cannot remove " + std::to_string(to_remove) +
+                               " tokens from an input of " + std::to_string(target),
+                           "tokenizer", "raise max_length or use longest_first");
+        }
+        target -= to_remove;
       }
       const auto cut = [&](Encoding& e, size_t keep) {
+        keep = std::min(keep, e.size());
         if (t.from_left) {
           e.keep(e.size() - keep, e.size());
         } else {

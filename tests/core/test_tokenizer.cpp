@@ -242,9 +242,26 @@ class TestTokenizer : public QObject {
     truncation.max_length = 3;
     tok.set_truncation(truncation);
     QCOMPARE(tok.encode("a b c").ids, (Ids{12, 0, 1}));
+    truncation.from_left = true;
+    tok.set_truncation(truncation);
+    QCOMPARE(tok.encode("a b c").ids, (Ids{12, 1, 2}));
+    truncation.from_left = false;
+    tok.set_truncation(truncation);
     const tb::Encoding pair = tok.encode_pair("a b c", "x");
     QCOMPARE(pair.ids, (Ids{12, 0, 9}));
     QCOMPARE(pair.type_ids, (Ids{0, 0, 1}));
+    truncation.max_length = 6;  // budget 5 for "a b c a b" + "x y": the short one stays whole
+    tok.set_truncation(truncation);
+    QCOMPARE(tok.encode_pair("a b c a b", "x y").ids, (Ids{12, 0, 1, 2, 9, 10}));
+    truncation.max_length = 4;  // budget 3: both cut, the longer input gets the odd token
+    tok.set_truncation(truncation);
+    QCOMPARE(tok.encode_pair("a b c a b", "x y x y").ids, (Ids{12, 0, 1, 9}));
+    truncation.strategy = tb::TruncationStrategy::kOnlySecond;
+    tok.set_truncation(truncation);
+    QCOMPARE(tok.encode_pair("a", "x y x y").ids, (Ids{12, 0, 9, 10}));
+    truncation.max_length = 3;
+    truncation.strategy = tb::TruncationStrategy::kLongestFirst;
+    tok.set_truncation(truncation);
     tb::PaddingOptions padding;
     padding.enabled = true;
     padding.pad_id = 5;
