@@ -173,7 +173,7 @@ void Tokenizer::Impl::encode_sequence(std::string_view input, int32_t sequence_i
     }
   }
   const size_t n = out.ids.size();
-  out.type_ids.assign(n, 0);
+  out.type_ids.assign(n, static_cast<uint32_t>(sequence_id));  // the second input is type 1
   out.special_tokens_mask.assign(n, 0);
   out.attention_mask.assign(n, 1);
   out.sequence_ids.assign(n, sequence_id);

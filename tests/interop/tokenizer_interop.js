@@ -78,6 +78,31 @@ async function referenceOutputs(ref, name, tokPath, corpusPath, lines, cacheDir,
   return { idsFile, textFile, offsetsFile, cached: false };
 }
 
+// Pairs with truncation and special tokens: the reference's output for (first[i], second[i]).
+async function referencePairs(ref, name, tokPath, first, second, maxLength, strategy, cacheDir) {
+  // Pairs the reference refuses (only_first/only_second when the other input alone is too
+  // long) are left out; `kept` lists the indices used.
+  const key = sha256(JSON.stringify([first, second, maxLength, strategy]), fs.readFileSync(tokPath), 'pairs-v2');
+  const file = path.join(cacheDir, `${name}-${key}.pairs.json`);
+  if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8'));
+  const tok = ref.Tokenizer.fromFile(tokPath);
+  tok.setTruncation(maxLength, { strategy });
+  const result = { kept: [], outputs: [] };
+  for (let i = 0; i < first.length; ++i) {
+    let e;
+    try {
+      e = await tok.encode(first[i], second[i], { addSpecialTokens: true });
+    } catch (error) {
+      continue;
+    }
+    result.kept.push(i);
+    result.outputs.push(JSON.stringify({ ids: Array.from(e.getIds()), type_ids: Array.from(e.getTypeIds()) }));
+  }
+  fs.mkdirSync(cacheDir, { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(result));
+  return result;
+}
+
 function firstDifference(a, b) {
   let i = 0;
   while (i < a.length && i < b.length && a[i] === b[i]) ++i;
@@ -99,6 +124,9 @@ async function main() {
   const samplePath = path.join(args.work, 'sample.txt');
   const sampleLines = lines.filter((_, i) => i % 50 === 0);
   fs.writeFileSync(samplePath, sampleLines.join('\n') + '\n');
+  // Pairs: sample lines paired with other sample lines, truncated (three strategies).
+  const pairFirst = sampleLines.slice(0, 600);
+  const pairSecond = sampleLines.slice(600, 1200);
 
   const refDir = path.join(args.cache, 'interop-reference');
   let failed = false;
@@ -122,6 +150,25 @@ async function main() {
     const sampleRefIds = splitLines(fs.readFileSync(sampleRef.idsFile, 'utf8'));
     const sampleRefOffsets = splitLines(fs.readFileSync(sampleRef.offsetsFile, 'utf8'));
 
+    const shownPairs = [];
+    const strategies = ['LongestFirst', 'OnlyFirst', 'OnlySecond'];
+    let pairsSame = 0, pairsTotal = 0;
+    for (const strategy of strategies) {
+      const maxLength = strategy === 'LongestFirst' ? 48 : 64;
+      const refResult = await referencePairs(ref, key, tokPath, pairFirst, pairSecond, maxLength, strategy, refDir);
+      const refPairs = refResult.outputs;
+      const firstPath = path.join(args.work, `pairs-${key}-${strategy}-a.txt`);
+      const secondPath = path.join(args.work, `pairs-${key}-${strategy}-b.txt`);
+      fs.writeFileSync(firstPath, refResult.kept.map((i) => pairFirst[i]).join('\n') + '\n');
+      fs.writeFileSync(secondPath, refResult.kept.map((i) => pairSecond[i]).join('\n') + '\n');
+      const ourPairs = splitLines(runCli(args.cli, ['tokenize', ourPath, '--file', firstPath, '--pair-with', secondPath,
+        '--add-special-tokens', '--max-length', String(maxLength), '--truncation', strategy.replace(/([a-z])([A-Z])/, '$1_$2').toLowerCase()]));
+      for (let i = 0; i < refPairs.length; ++i) {
+        ++pairsTotal;
+        if (ourPairs[i] === refPairs[i]) ++pairsSame;
+        else if (shownPairs.length < 3) shownPairs.push(`  pair ${i + 1} (${strategy}): reference ${refPairs[i].slice(0, 120)} ours ${String(ourPairs[i]).slice(0, 120)}`);
+      }
+    }
     let same = 0, decodeSame = 0, specialSame = 0, offsetsSame = 0;
     const shown = [];
     for (let i = 0; i < lines.length; ++i) {
@@ -152,20 +199,21 @@ async function main() {
       else if (offsetDiffs.length < 3) offsetDiffs.push(`  offsets differ, sample line ${i + 1} ${JSON.stringify(sampleLines[i].slice(0, 60))}: reference ${sampleRefOffsets[i].slice(0, 100)} ours ${JSON.stringify(sampleOurs[i].offsets).slice(0, 100)}`);
     }
     const ok = same === lines.length && decodeSame === lines.length && specialSame === sampleLines.length &&
-               offsetsSame === sampleLines.length && ours.length === lines.length;
+               offsetsSame === sampleLines.length && pairsSame === pairsTotal && ours.length === lines.length;
     failed = failed || !ok;
-    rows.push({ name, same, decodeSame, specialSame, offsetsSame });
+    rows.push({ name, same, decodeSame, specialSame, offsetsSame, pairsSame, pairsTotal });
     console.log(`${ok ? 'PASS' : 'FAIL'} ${name}: ids identical ${same}/${lines.length} ` +
                 `(${(100 * same / lines.length).toFixed(3)} %), decode identical ${decodeSame}/${lines.length}, ` +
-                `with special tokens ${specialSame}/${sampleLines.length}, offsets ${offsetsSame}/${sampleLines.length}; reference ${refOut.cached ? 'cached' : `${((t1 - t0) / 1000).toFixed(1)} s`}, ours ${((t2 - t1) / 1000).toFixed(1)} s`);
+                `with special tokens ${specialSame}/${sampleLines.length}, offsets ${offsetsSame}/${sampleLines.length}, pairs with truncation ${pairsSame}/${pairsTotal}; reference ${refOut.cached ? 'cached' : `${((t1 - t0) / 1000).toFixed(1)} s`}, ours ${((t2 - t1) / 1000).toFixed(1)} s`);
     for (const s of shown) console.log(s);
     for (const s of offsetDiffs) console.log(s);
+    for (const s of shownPairs) console.log(s);
   }
-  console.log('\n| tokenizer | lines | bytes | identical ids | decode identical | with special tokens | offsets identical (sample, special tokens on) |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('\n| tokenizer | lines | bytes | identical ids | decode identical | with special tokens | offsets identical (sample, special tokens on) | pairs with truncation |');
+  console.log('|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     console.log(`| ${r.name} | ${lines.length} | ${bytes} | ${(100 * r.same / lines.length).toFixed(3)} % | ` +
-                `${(100 * r.decodeSame / lines.length).toFixed(3)} % | ${r.specialSame}/${sampleLines.length} | ${r.offsetsSame}/${sampleLines.length} |`);
+                `${(100 * r.decodeSame / lines.length).toFixed(3)} % | ${r.specialSame}/${sampleLines.length} | ${r.offsetsSame}/${sampleLines.length} | ${r.pairsSame}/${r.pairsTotal} |`);
   }
   if (failed) {
     console.error('tokenizer interop: FAILED (ids or decoded text differ from the reference)');
