@@ -228,12 +228,13 @@ std::string normalize(std::string_view s, NormalizationForm form) {
   if (ascii) return std::string(s);
   // Characters the reference's (older) normalization tables do not know split the text:
   // they stay as they are and nothing reorders or composes across them.
+  const bool compat = form == NormalizationForm::kNfkc || form == NormalizationForm::kNfkd;
   std::string out;
   size_t start = 0, i = 0;
   while (i < s.size()) {
     size_t len = 0;
     const char32_t c = decode(s, i, len);
-    if (is_normalization_barrier(c)) {
+    if (compat ? is_compat_normalization_barrier(c) : is_normalization_barrier(c)) {
       out += normalize_segment(s.substr(start, i - start), form);
       out.append(s.data() + i, len);
       start = i + len;

@@ -80,6 +80,27 @@ function tokenizers(modules, cache) {
   writeIfChanged(path.join(bertDir, 'vocab.txt'), vocabTxt.join('\n') + '\n');
   writeIfChanged(path.join(bertDir, 'tokenizer.json'), JSON.stringify(bertTokenizerJson(vocabTxt)));
   out.bert = path.join(bertDir, 'tokenizer.json');
+  // No package ships a Unigram tokenizer.json, so one is built from llama2's SentencePiece
+  // vocabulary with made-up scores (both implementations load the same file); it covers
+  // Unigram, NFKC, Metaspace (pre-tokenizer and decoder) and Unigram byte fallback.
+  const llama2 = JSON.parse(fs.readFileSync(out.llama2, 'utf8'));
+  const pieces = Object.entries(llama2.model.vocab).sort((a, b) => a[1] - b[1]);
+  const metaspace = { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'always', split: true };
+  const unigram = {
+    version: '1.0', truncation: null, padding: null,
+    added_tokens: llama2.added_tokens,
+    normalizer: { type: 'NFKC' },
+    pre_tokenizer: metaspace,
+    post_processor: llama2.post_processor,
+    decoder: { type: 'Sequence', decoders: [{ type: 'ByteFallback' }, metaspace] },
+    model: { type: 'Unigram', unk_id: 0, byte_fallback: true,
+             // Scores are multiples of 1/64: exact in decimal and binary, so both JSON parsers read
+             // the same doubles (serde_json's default float parsing is not correctly rounded).
+             vocab: pieces.map(([piece, id]) => [piece, id < 3 ? 0 : -Math.round(64 * (Math.log(id + 1) + piece.length * 0.01)) / 64]) },
+  };
+  const unigramPath = path.join(cache, 'synthetic-unigram', 'tokenizer.json');
+  writeIfChanged(unigramPath, JSON.stringify(unigram));
+  out.unigram = unigramPath;
   return out;
 }
 
