@@ -50,13 +50,16 @@ async function referenceOutputs(ref, name, tokPath, corpusPath, lines, cacheDir,
   const idsFile = path.join(cacheDir, `${name}-${key}.ids.jsonl`);
   const textFile = path.join(cacheDir, `${name}-${key}.decoded.jsonl`);
   const offsetsFile = path.join(cacheDir, `${name}-${key}.offsets.jsonl`);
-  if (fs.existsSync(idsFile) && fs.existsSync(textFile) && (!addSpecial || fs.existsSync(offsetsFile))) {
-    return { idsFile, textFile, offsetsFile, cached: true };
+  const skipFile = path.join(cacheDir, `${name}-${key}.decoded-skip-special.jsonl`);
+  if (fs.existsSync(idsFile) && fs.existsSync(textFile) &&
+      (!addSpecial || (fs.existsSync(offsetsFile) && fs.existsSync(skipFile)))) {
+    return { idsFile, textFile, offsetsFile, skipFile, cached: true };
   }
   const tok = ref.Tokenizer.fromFile(tokPath);
   const idLines = [];
   const textLines = [];
   const offsetLines = [];
+  const skipLines = [];
   const chunk = 2000;
   for (let i = 0; i < lines.length; i += chunk) {
     const batch = lines.slice(i, i + chunk);
@@ -64,6 +67,7 @@ async function referenceOutputs(ref, name, tokPath, corpusPath, lines, cacheDir,
     const ids = encodings.map((e) => Array.from(e.getIds()));
     if (addSpecial) for (const e of encodings) offsetLines.push(JSON.stringify(e.getOffsets()));
     const texts = await tok.decodeBatch(ids, false);
+    if (addSpecial) for (const t of await tok.decodeBatch(ids, true)) skipLines.push(JSON.stringify(t));
     for (let k = 0; k < ids.length; ++k) {
       idLines.push(JSON.stringify(ids[k]));
       textLines.push(JSON.stringify(texts[k]));
@@ -74,8 +78,11 @@ async function referenceOutputs(ref, name, tokPath, corpusPath, lines, cacheDir,
   fs.writeFileSync(textFile + '.tmp', textLines.join('\n') + '\n');
   fs.renameSync(idsFile + '.tmp', idsFile);
   fs.renameSync(textFile + '.tmp', textFile);
-  if (addSpecial) fs.writeFileSync(offsetsFile, offsetLines.join('\n') + '\n');
-  return { idsFile, textFile, offsetsFile, cached: false };
+  if (addSpecial) {
+    fs.writeFileSync(offsetsFile, offsetLines.join('\n') + '\n');
+    fs.writeFileSync(skipFile, skipLines.join('\n') + '\n');
+  }
+  return { idsFile, textFile, offsetsFile, skipFile, cached: false };
 }
 
 // Pairs with truncation and special tokens: the reference's output for (first[i], second[i]).
@@ -149,6 +156,8 @@ async function main() {
       .map((l) => JSON.parse(l));
     const sampleRefIds = splitLines(fs.readFileSync(sampleRef.idsFile, 'utf8'));
     const sampleRefOffsets = splitLines(fs.readFileSync(sampleRef.offsetsFile, 'utf8'));
+    const sampleRefSkip = splitLines(fs.readFileSync(sampleRef.skipFile, 'utf8'));
+    const sampleOurSkip = splitLines(runCli(args.cli, ['tokenize', ourPath, '--decode-ids', sampleRef.idsFile, '--skip-special-tokens']));
 
     const shownPairs = [];
     const strategies = ['LongestFirst', 'OnlyFirst', 'OnlySecond'];
@@ -169,7 +178,7 @@ async function main() {
         else if (shownPairs.length < 3) shownPairs.push(`  pair ${i + 1} (${strategy}): reference ${refPairs[i].slice(0, 120)} ours ${String(ourPairs[i]).slice(0, 120)}`);
       }
     }
-    let same = 0, decodeSame = 0, specialSame = 0, offsetsSame = 0;
+    let same = 0, decodeSame = 0, specialSame = 0, offsetsSame = 0, skipSame = 0;
     const shown = [];
     for (let i = 0; i < lines.length; ++i) {
       if (ours[i] === refIds[i]) {
@@ -195,16 +204,18 @@ async function main() {
       const ourIds = JSON.stringify(sampleOurs[i].ids);
       if (ourIds === sampleRefIds[i]) ++specialSame;
       else if (shown.length < 10) shown.push(`  with special tokens, sample line ${i + 1}: reference ${sampleRefIds[i].slice(0, 120)} ours ${ourIds.slice(0, 120)}`);
+      if (JSON.parse(sampleOurSkip[i]) === JSON.parse(sampleRefSkip[i])) ++skipSame;
+      else if (shown.length < 10) shown.push(`  decode skipping special tokens, sample line ${i + 1}: reference ${sampleRefSkip[i].slice(0, 100)} ours ${String(sampleOurSkip[i]).slice(0, 100)}`);
       if (JSON.stringify(sampleOurs[i].offsets) === sampleRefOffsets[i]) ++offsetsSame;
       else if (offsetDiffs.length < 3) offsetDiffs.push(`  offsets differ, sample line ${i + 1} ${JSON.stringify(sampleLines[i].slice(0, 60))}: reference ${sampleRefOffsets[i].slice(0, 100)} ours ${JSON.stringify(sampleOurs[i].offsets).slice(0, 100)}`);
     }
     const ok = same === lines.length && decodeSame === lines.length && specialSame === sampleLines.length &&
-               offsetsSame === sampleLines.length && pairsSame === pairsTotal && ours.length === lines.length;
+               offsetsSame === sampleLines.length && skipSame === sampleLines.length && pairsSame === pairsTotal && ours.length === lines.length;
     failed = failed || !ok;
     rows.push({ name, same, decodeSame, specialSame, offsetsSame, pairsSame, pairsTotal });
     console.log(`${ok ? 'PASS' : 'FAIL'} ${name}: ids identical ${same}/${lines.length} ` +
                 `(${(100 * same / lines.length).toFixed(3)} %), decode identical ${decodeSame}/${lines.length}, ` +
-                `with special tokens ${specialSame}/${sampleLines.length}, offsets ${offsetsSame}/${sampleLines.length}, pairs with truncation ${pairsSame}/${pairsTotal}; reference ${refOut.cached ? 'cached' : `${((t1 - t0) / 1000).toFixed(1)} s`}, ours ${((t2 - t1) / 1000).toFixed(1)} s`);
+                `with special tokens ${specialSame}/${sampleLines.length} (decode skipping them ${skipSame}), offsets ${offsetsSame}/${sampleLines.length}, pairs with truncation ${pairsSame}/${pairsTotal}; reference ${refOut.cached ? 'cached' : `${((t1 - t0) / 1000).toFixed(1)} s`}, ours ${((t2 - t1) / 1000).toFixed(1)} s`);
     for (const s of shown) console.log(s);
     for (const s of offsetDiffs) console.log(s);
     for (const s of shownPairs) console.log(s);
