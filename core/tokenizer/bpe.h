@@ -29,9 +29,13 @@ class Bpe : public Model {
   /// Builds from (token, id) pairs and merges given as (left, right) token strings.
   Bpe(std::vector<std::pair<std::string, uint32_t>> vocab,
       const std::vector<std::pair<std::string, std::string>>& merges, BpeOptions options);
+  /// Appends the tokens of one piece.
   void tokenize(std::string_view piece, std::vector<ModelToken>& out) const override;
+  /// Token string of an id, or nullptr.
   const std::string* id_to_token(uint32_t id) const override;
+  /// Id of a token string.
   std::optional<uint32_t> token_to_id(std::string_view token) const override;
+  /// Number of vocabulary entries.
   size_t vocab_size() const override { return id_to_token_.size(); }
 
  private:
