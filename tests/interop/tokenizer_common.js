@@ -296,6 +296,13 @@ function corpusLines(modules, tokenizerPaths) {
 function buildCorpus(modules, cache, tokenizerPaths) {
   const file = path.join(cache, 'interop-corpus', `tokenizer-corpus-${CORPUS_VERSION}.txt`);
   if (fs.existsSync(file)) return file;
+  // Older corpus versions are not used any more.
+  const dir = path.dirname(file);
+  if (fs.existsSync(dir)) {
+    for (const f of fs.readdirSync(dir)) {
+      if (/^tokenizer-corpus-v\d+\.txt$/.test(f)) fs.rmSync(path.join(dir, f), { force: true });
+    }
+  }
   const lines = corpusLines(modules, tokenizerPaths);
   const chunks = lines.map((l) => Buffer.from(l + '\n', 'utf8'));
   const invalid = [[0xff, 0x41], [0xc3, 0x28], [0xe2, 0x82], [0xf0, 0x9f, 0x98], [0xed, 0xa0, 0x80],

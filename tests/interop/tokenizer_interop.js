@@ -51,6 +51,7 @@ async function referenceOutputs(ref, name, tokPath, corpusPath, lines, cacheDir,
   const textFile = path.join(cacheDir, `${name}-${key}.decoded.jsonl`);
   const offsetsFile = path.join(cacheDir, `${name}-${key}.offsets.jsonl`);
   const skipFile = path.join(cacheDir, `${name}-${key}.decoded-skip-special.jsonl`);
+  for (const f of [idsFile, textFile, offsetsFile, skipFile]) usedReferenceFiles.add(f);
   if (fs.existsSync(idsFile) && fs.existsSync(textFile) &&
       (!addSpecial || (fs.existsSync(offsetsFile) && fs.existsSync(skipFile)))) {
     return { idsFile, textFile, offsetsFile, skipFile, cached: true };
@@ -91,6 +92,7 @@ async function referencePairs(ref, name, tokPath, first, second, maxLength, stra
   // long) are left out; `kept` lists the indices used.
   const key = sha256(JSON.stringify([first, second, maxLength, strategy]), fs.readFileSync(tokPath), 'pairs-v2');
   const file = path.join(cacheDir, `${name}-${key}.pairs.json`);
+  usedReferenceFiles.add(file);
   if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8'));
   const tok = ref.Tokenizer.fromFile(tokPath);
   tok.setTruncation(maxLength, { strategy });
@@ -108,6 +110,15 @@ async function referencePairs(ref, name, tokPath, first, second, maxLength, stra
   fs.mkdirSync(cacheDir, { recursive: true });
   fs.writeFileSync(file, JSON.stringify(result));
   return result;
+}
+
+// Reference outputs of older corpora or tokenizer files are never read again: remove them.
+const usedReferenceFiles = new Set();
+function pruneReferenceCache(dir) {
+  if (!fs.existsSync(dir)) return;
+  for (const f of fs.readdirSync(dir)) {
+    if (!usedReferenceFiles.has(path.join(dir, f))) fs.rmSync(path.join(dir, f), { force: true });
+  }
 }
 
 function firstDifference(a, b) {
@@ -226,6 +237,7 @@ async function main() {
     console.log(`| ${r.name} | ${lines.length} | ${bytes} | ${(100 * r.same / lines.length).toFixed(3)} % | ` +
                 `${(100 * r.decodeSame / lines.length).toFixed(3)} % | ${r.specialSame}/${sampleLines.length} | ${r.offsetsSame}/${sampleLines.length} | ${r.pairsSame}/${r.pairsTotal} |`);
   }
+  pruneReferenceCache(refDir);
   if (failed) {
     console.error('tokenizer interop: FAILED (ids or decoded text differ from the reference)');
     process.exit(1);
