@@ -19,9 +19,14 @@ struct TokenizeArgs {
   std::string file;           // encode every line of this file
   std::string decode_ids;     // decode every JSON id array of this file
   bool jsonl = false;         // one JSON array per line (with --file)
+  bool offsets = false;       // with --jsonl: {"ids": [...], "offsets": [[start, end], ...]}
   bool add_special = false;   // add the post-processor's special tokens
   bool skip_special = false;  // drop special tokens when decoding
   size_t threads = 0;         // 0: all cores
+  std::string pair_with;      // "": single inputs; else line i of --file pairs with line i
+  size_t max_length = 0;      // 0: no truncation
+  std::string truncation = "longest_first";  // longest_first, only_first or only_second
+  bool truncate_left = false;                // false: drop tokens at the end
 };
 
 void append_json_string(std::string& out, const std::string& s) {
@@ -76,7 +81,33 @@ std::ifstream open_input(const std::string& path) {
   return in;
 }
 
+// Pairs: (line i of --file, line i of --pair-with) encoded one by one; prints ids and type ids.
+int encode_pairs(const Tokenizer& tok, const TokenizeArgs& args) {
+  std::ifstream first = open_input(args.file);
+  std::ifstream second = open_input(args.pair_with);
+  std::string a, b, out;
+  while (std::getline(first, a)) {
+    if (!std::getline(second, b)) {
+      throw make_error("--pair-with has fewer lines than --file", args.pair_with,
+                       "give two files with the same number of lines");
+    }
+    const Encoding e = tok.encode_pair(a, b, args.add_special);
+    out.clear();
+    out += "{\"ids\":";
+    append_ids(out, e.ids, true);
+    out.back() = ',';
+    out += "\"type_ids\":";
+    append_ids(out, e.type_ids, true);
+    out.back() = '}';
+    out.push_back('\n');
+    std::cout.write(out.data(), static_cast<std::streamsize>(out.size()));
+  }
+  std::cout.flush();
+  return kExitOk;
+}
+
 int encode_file(const Tokenizer& tok, const TokenizeArgs& args) {
+  if (!args.pair_with.empty()) return encode_pairs(tok, args);
   std::ifstream in = open_input(args.file);
   constexpr size_t kBatch = 8192;  // lines per batch: enough work for every thread
   std::vector<std::string> lines;
@@ -89,9 +120,24 @@ int encode_file(const Tokenizer& tok, const TokenizeArgs& args) {
     }
     if (lines.empty()) break;
     const std::vector<Encoding> encodings =
-        tok.encode_batch(lines, args.add_special, args.threads, /*with_tokens=*/false);
+        tok.encode_batch(lines, args.add_special, args.threads, /*with_tokens=*/args.offsets);
     out.clear();
-    for (const Encoding& e : encodings) append_ids(out, e.ids, args.jsonl);
+    for (size_t i = 0; i < encodings.size(); ++i) {
+      if (!args.offsets) {
+        append_ids(out, encodings[i].ids, args.jsonl);
+        continue;
+      }
+      out += "{\"ids\":";
+      append_ids(out, encodings[i].ids, true);
+      out.back() = ',';
+      out += "\"offsets\":[";
+      bool first = true;
+      for (const auto& [start, end] : char_offsets(lines[i], encodings[i])) {
+        out += (first ? "[" : ",[") + std::to_string(start) + "," + std::to_string(end) + "]";
+        first = false;
+      }
+      out += "]}\n";
+    }
     std::cout.write(out.data(), static_cast<std::streamsize>(out.size()));
   }
   std::cout.flush();
@@ -157,6 +203,9 @@ Command add_tokenize_command(CLI::App& app) {
   cmd->add_option("text", args->text, "Text to encode (prints ids and tokens)");
   cmd->add_option("--file", args->file, "Encode each line of this file (one result per line)");
   cmd->add_flag("--jsonl", args->jsonl, "With --file: print each line's ids as a JSON array");
+  cmd->add_flag("--offsets", args->offsets,
+                "With --file --jsonl: print {\"ids\": [...], \"offsets\": [[start, end], ...]} "
+                "(code-point offsets)");
   cmd->add_option("--decode-ids", args->decode_ids,
                   "Decode each line of this file (a JSON array of ids); prints JSON strings");
   cmd->add_flag("--add-special-tokens", args->add_special,
@@ -164,12 +213,29 @@ Command add_tokenize_command(CLI::App& app) {
   cmd->add_flag("--skip-special-tokens", args->skip_special,
                 "With --decode-ids: leave special tokens out");
   cmd->add_option("--threads", args->threads, "Threads for --file (0 = all cores)");
+  cmd->add_option("--pair-with", args->pair_with,
+                  "With --file: encode line i of --file and line i of this file as a pair "
+                  "(prints {\"ids\", \"type_ids\"})");
+  cmd->add_option("--max-length", args->max_length, "Truncate to this many tokens (0 = off)");
+  cmd->add_option("--truncation", args->truncation, "Truncation strategy")
+      ->check(CLI::IsMember({"longest_first", "only_first", "only_second"}));
+  cmd->add_flag("--truncate-left", args->truncate_left, "Truncate at the start, not the end");
   cmd->footer(
       "Examples:\n  tunebench-cli tokenize models/llama3 \"Hello world\"\n"
       "  tunebench-cli tokenize tokenizer.json --file corpus.txt --jsonl > ids.jsonl\n"
       "  tunebench-cli tokenize tokenizer.json --decode-ids ids.jsonl");
   return {cmd, [args] {
-            const Tokenizer tok = Tokenizer::load(args->tokenizer);
+            Tokenizer tok = Tokenizer::load(args->tokenizer);
+            if (args->max_length > 0) {
+              TruncationOptions truncation;
+              truncation.max_length = args->max_length;
+              truncation.strategy =
+                  args->truncation == "only_first"    ? TruncationStrategy::kOnlyFirst
+                  : args->truncation == "only_second" ? TruncationStrategy::kOnlySecond
+                                                      : TruncationStrategy::kLongestFirst;
+              truncation.from_left = args->truncate_left;
+              tok.set_truncation(truncation);
+            }
             if (!args->file.empty()) return encode_file(tok, *args);
             if (!args->decode_ids.empty()) return decode_file(tok, *args);
             return encode_text(tok, *args);

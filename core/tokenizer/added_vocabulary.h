@@ -21,11 +21,11 @@ class Normalizer;
 struct AddedToken {
   uint32_t id = 0;           // vocabulary id
   std::string content;       // the literal text
-  bool special = false;      // false: skipped by decode(skip_special_tokens) when true
-  bool normalized = true;    // true: matched against normalized text
-  bool lstrip = false;       // false: when true, whitespace to its left joins the match
-  bool rstrip = false;       // false: when true, whitespace to its right joins the match
-  bool single_word = false;  // false: when true, only matches outside words
+  bool special = false;      // false; true: dropped by decode(skip_special_tokens)
+  bool normalized = true;    // true: matched in normalized text; false: in the raw input
+  bool lstrip = false;       // false; true: whitespace on its left joins the match
+  bool rstrip = false;       // false; true: whitespace on its right joins the match
+  bool single_word = false;  // false; true: only matches when not inside a word
 };
 
 /// A piece of input found while looking for added tokens.

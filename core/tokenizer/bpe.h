@@ -14,13 +14,13 @@ namespace tb {
 
 /// BPE options as tokenizer.json spells them.
 struct BpeOptions {
-  std::string unk_token;                  // "" = none; unknown characters are then dropped
-  std::string continuing_subword_prefix;  // "" = none; prefix of non-initial subwords
-  std::string end_of_word_suffix;         // "" = none; suffix of word-final subwords
-  bool fuse_unk = false;                  // false: consecutive unknowns fused into one unk
-  bool byte_fallback = false;             // false: unknown chars become <0xXX> byte tokens
-  bool ignore_merges = false;             // false: a piece found whole in the vocab is one token
-  bool raw_byte_level = false;            // false: vocab is ByteLevel text, input raw bytes
+  std::string unk_token;                  // "": none, unknown characters are dropped
+  std::string continuing_subword_prefix;  // "": none; else prefix of non-initial subwords
+  std::string end_of_word_suffix;         // "": none; else suffix of word-final subwords
+  bool fuse_unk = false;                  // false: one unk per unknown char; true: runs fuse
+  bool byte_fallback = false;             // false: unknown chars → unk; true: <0xXX> tokens
+  bool ignore_merges = false;             // false: always merge; true: whole-vocab pieces win
+  bool raw_byte_level = false;            // false: input as is; true: ByteLevel vocab, raw bytes
 };
 
 /// The BPE model.
@@ -29,9 +29,13 @@ class Bpe : public Model {
   /// Builds from (token, id) pairs and merges given as (left, right) token strings.
   Bpe(std::vector<std::pair<std::string, uint32_t>> vocab,
       const std::vector<std::pair<std::string, std::string>>& merges, BpeOptions options);
+  /// Appends the tokens of one piece.
   void tokenize(std::string_view piece, std::vector<ModelToken>& out) const override;
+  /// Token string of an id, or nullptr.
   const std::string* id_to_token(uint32_t id) const override;
+  /// Id of a token string.
   std::optional<uint32_t> token_to_id(std::string_view token) const override;
+  /// Number of vocabulary entries.
   size_t vocab_size() const override { return id_to_token_.size(); }
 
  private:

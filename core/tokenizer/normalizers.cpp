@@ -23,6 +23,7 @@ class UnicodeNormalizer : public Normalizer {
     // Normalize cluster by cluster (a starter and the marks after it) so each output byte keeps
     // a precise original span; fall back to one span when clusters interact (rare compositions).
     const std::string whole = unicode::normalize(t.text, form_);
+    if (whole == t.text) return;  // the usual case: already normalized, alignment unchanged
     std::string out;
     std::vector<Span> out_align;
     size_t i = 0;

@@ -8,6 +8,7 @@
 #include "core/tokenizer/added_vocabulary.h"
 #include "core/tokenizer/decoders.h"
 #include "core/tokenizer/json_util.h"
+#include "core/tokenizer/legacy_folders.h"
 #include "core/tokenizer/model.h"
 #include "core/tokenizer/normalizers.h"
 #include "core/tokenizer/pipeline.h"
@@ -172,7 +173,7 @@ void Tokenizer::Impl::encode_sequence(std::string_view input, int32_t sequence_i
     }
   }
   const size_t n = out.ids.size();
-  out.type_ids.assign(n, 0);
+  out.type_ids.assign(n, static_cast<uint32_t>(sequence_id));  // the second input is type 1
   out.special_tokens_mask.assign(n, 0);
   out.attention_mask.assign(n, 1);
   out.sequence_ids.assign(n, sequence_id);
@@ -242,8 +243,14 @@ Tokenizer Tokenizer::load(const fs::path& path) {
     file = path / "tokenizer.json";
     config_file = path / "tokenizer_config.json";
     if (!fs::exists(file)) {
-      throw make_error("no tokenizer.json in " + path.string(), "tokenizer",
-                       "give a Hugging Face model folder or the path of a tokenizer.json");
+      if (auto legacy = legacy_tokenizer_json(path)) {
+        Tokenizer tokenizer = from_json(*legacy, path.string());
+        if (fs::exists(config_file)) tokenizer.impl_->config = load_tokenizer_config(config_file);
+        return tokenizer;
+      }
+      throw make_error(
+          "no tokenizer.json (nor vocab.txt, nor vocab.json + merges.txt) in " + path.string(),
+          "tokenizer", "give a Hugging Face model folder or the path of a tokenizer.json");
     }
   } else if (fs::exists(path.parent_path() / "tokenizer_config.json")) {
     config_file = path.parent_path() / "tokenizer_config.json";
@@ -277,14 +284,36 @@ Encoding Tokenizer::encode_impl(std::string_view first, const std::string_view* 
     const size_t budget = t.max_length > added ? t.max_length - added : 0;
     size_t n1 = encodings[0].size(), n2 = second ? encodings[1].size() : 0;
     if (n1 + n2 > budget) {
-      if (!second || t.strategy == TruncationStrategy::kOnlyFirst) {
-        n1 = n2 >= budget ? 0 : std::min(n1, budget - n2);
-      } else if (t.strategy == TruncationStrategy::kOnlySecond) {
-        n2 = n1 >= budget ? 0 : std::min(n2, budget - n1);
+      // The library's rules: longest-first keeps the shorter input whole when it fits in half,
+      // else splits the budget evenly; only-first/only-second cut just that input.
+      const size_t to_remove = n1 + n2 - budget;
+      if (!second && t.strategy != TruncationStrategy::kOnlySecond) {
+        n1 = budget;
+      } else if (t.strategy == TruncationStrategy::kLongestFirst) {
+        const bool swap = n1 > n2;
+        size_t a = swap ? n2 : n1, b;
+        b = a > budget ? a : std::max(a, budget - a);
+        if (a + b > budget) {
+          a = budget / 2;
+          b = a + budget % 2;
+        }
+        n1 = swap ? b : a;
+        n2 = swap ? a : b;
       } else {
-        while (n1 + n2 > budget) (n1 > n2 ? n1 : n2) -= 1;
+        if (!second) {
+          throw make_error("truncation only_second needs a pair of inputs", "tokenizer",
+                           "use longest_first or only_first for single inputs");
+        }
+        size_t& target = t.strategy == TruncationStrategy::kOnlyFirst ? n1 : n2;
+        if (target <= to_remove) {
+          throw make_error("truncation cannot remove " + std::to_string(to_remove) +
+                               " tokens from an input of " + std::to_string(target),
+                           "tokenizer", "raise max_length or use longest_first");
+        }
+        target -= to_remove;
       }
       const auto cut = [&](Encoding& e, size_t keep) {
+        keep = std::min(keep, e.size());
         if (t.from_left) {
           e.keep(e.size() - keep, e.size());
         } else {
@@ -394,6 +423,36 @@ size_t Tokenizer::vocab_size() const {
   size_t n = impl_->model->vocab_size();
   for (const AddedToken& t : impl_->added->tokens()) n = std::max<size_t>(n, t.id + 1);
   return n;
+}
+
+std::vector<std::pair<uint32_t, uint32_t>> char_offsets(std::string_view text,
+                                                        const Encoding& encoding) {
+  std::string fixed;
+  if (!unicode::is_valid_utf8(text)) {
+    fixed = unicode::to_valid_utf8(text);
+    text = fixed;
+  }
+  // chars_before[b] = number of code points that start before byte b.
+  std::vector<uint32_t> chars_before(text.size() + 1, 0);
+  uint32_t count = 0;
+  for (size_t b = 0; b < text.size(); ++b) {
+    chars_before[b] = count;
+    if ((static_cast<unsigned char>(text[b]) & 0xC0) != 0x80) ++count;
+  }
+  chars_before[text.size()] = count;
+  std::vector<std::pair<uint32_t, uint32_t>> out;
+  out.reserve(encoding.offsets.size());
+  for (const auto& [start, end] : encoding.offsets) {
+    // A start inside a character counts that character; an end inside one includes it.
+    const uint32_t s = chars_before[std::min<size_t>(start, text.size())];
+    uint32_t e = chars_before[std::min<size_t>(end, text.size())];
+    if (end < text.size() && end > start &&
+        (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
+      ++e;
+    }
+    out.emplace_back(s, e);
+  }
+  return out;
 }
 
 const TokenizerConfig& Tokenizer::config() const { return impl_->config; }

@@ -39,11 +39,17 @@ struct PaddingOptions {
   bool left = false;                // false: pad on the right
 };
 
+/// Converts an encoding's byte offsets into code-point offsets of `text` (as Python and Node
+/// report them); `text` is the string that was encoded.
+std::vector<std::pair<uint32_t, uint32_t>> char_offsets(std::string_view text,
+                                                        const Encoding& encoding);
+
 /// A loaded tokenizer (immutable after loading, apart from truncation/padding settings;
 /// encode/decode are safe to call from several threads at once).
 class Tokenizer {
  public:
-  /// Loads tokenizer.json, or a model folder holding tokenizer.json (+ tokenizer_config.json).
+  /// Loads tokenizer.json, or a model folder holding tokenizer.json (+ tokenizer_config.json),
+  /// or a legacy folder: BERT vocab.txt, GPT-2 vocab.json + merges.txt.
   static Tokenizer load(const std::filesystem::path& path);
   /// Parses tokenizer.json text; `source` names it in error messages.
   static Tokenizer from_json(std::string_view json, const std::string& source);

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <memory>
+#include <vector>
 
 #include "core/util/error.h"
 
@@ -182,6 +183,7 @@ void append_lowercase(std::string& out, char32_t c) {
 namespace {
 
 std::string normalize_segment(std::string_view s, NormalizationForm form) {
+  if (s.empty()) return {};
   int options = UTF8PROC_STABLE;
   switch (form) {
     case NormalizationForm::kNfc:
@@ -197,16 +199,25 @@ std::string normalize_segment(std::string_view s, NormalizationForm form) {
       options |= UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT;
       break;
   }
-  utf8proc_uint8_t* result = nullptr;
-  const utf8proc_ssize_t n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(s.data()),
-                                          static_cast<utf8proc_ssize_t>(s.size()), &result,
-                                          static_cast<utf8proc_option_t>(options));
+  // Decompose into a reused per-thread buffer, then compose and re-encode in place (what
+  // utf8proc_map does, minus its allocation per call).
+  thread_local std::vector<utf8proc_int32_t> buffer;
+  const auto* bytes = reinterpret_cast<const utf8proc_uint8_t*>(s.data());
+  const auto length = static_cast<utf8proc_ssize_t>(s.size());
+  const auto flags = static_cast<utf8proc_option_t>(options);
+  if (buffer.size() < s.size() + 1) buffer.resize(s.size() + 1);
+  utf8proc_ssize_t n = utf8proc_decompose(bytes, length, buffer.data(),
+                                          static_cast<utf8proc_ssize_t>(buffer.size()), flags);
+  if (n > static_cast<utf8proc_ssize_t>(buffer.size())) {
+    buffer.resize(static_cast<size_t>(n) + 1);
+    n = utf8proc_decompose(bytes, length, buffer.data(), n, flags);
+  }
+  if (n >= 0) n = utf8proc_reencode(buffer.data(), n, flags);
   if (n < 0) {
     throw make_error(std::string("Unicode normalization failed: ") + utf8proc_errmsg(n),
                      "tokenizer normalizer", "check that the input is valid UTF-8");
   }
-  std::unique_ptr<utf8proc_uint8_t, decltype(&std::free)> owned(result, &std::free);
-  return std::string(reinterpret_cast<const char*>(result), static_cast<size_t>(n));
+  return std::string(reinterpret_cast<const char*>(buffer.data()), static_cast<size_t>(n));
 }
 
 }  // namespace
@@ -217,12 +228,13 @@ std::string normalize(std::string_view s, NormalizationForm form) {
   if (ascii) return std::string(s);
   // Characters the reference's (older) normalization tables do not know split the text:
   // they stay as they are and nothing reorders or composes across them.
+  const bool compat = form == NormalizationForm::kNfkc || form == NormalizationForm::kNfkd;
   std::string out;
   size_t start = 0, i = 0;
   while (i < s.size()) {
     size_t len = 0;
     const char32_t c = decode(s, i, len);
-    if (is_normalization_barrier(c)) {
+    if (compat ? is_compat_normalization_barrier(c) : is_normalization_barrier(c)) {
       out += normalize_segment(s.substr(start, i - start), form);
       out.append(s.data() + i, len);
       start = i + len;

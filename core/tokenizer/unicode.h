@@ -90,6 +90,8 @@ std::string normalize(std::string_view s, NormalizationForm form);
 
 /// True for characters the reference's normalization tables predate (left untouched).
 bool is_normalization_barrier(char32_t c);
+/// The same for NFKC/NFKD: also compatibility decompositions the reference predates.
+bool is_compat_normalization_barrier(char32_t c);
 
 /// Canonical combining class of `c` (0 for starters).
 int combining_class(char32_t c);

@@ -21,9 +21,13 @@ class WordPiece : public Model {
  public:
   /// Builds from (token, id) pairs.
   WordPiece(std::vector<std::pair<std::string, uint32_t>> vocab, WordPieceOptions options);
+  /// Appends the tokens of one piece.
   void tokenize(std::string_view piece, std::vector<ModelToken>& out) const override;
+  /// Token string of an id, or nullptr.
   const std::string* id_to_token(uint32_t id) const override;
+  /// Id of a token string.
   std::optional<uint32_t> token_to_id(std::string_view token) const override;
+  /// Number of vocabulary entries.
   size_t vocab_size() const override { return id_to_token_.size(); }
 
  private:

@@ -25,20 +25,29 @@ async function main() {
   const bytes = fs.statSync(corpus).size;
   const mb = bytes / 1e6;
   console.log(`text: ${corpus} (${lines.length} lines, ${(mb).toFixed(2)} MB); threads for batch: ${threads}\n`);
-  console.log('| tokenizer | reference MB/s | tunebench encode MB/s | speed-up | tunebench ids-only MB/s | batch 1 thread MB/s | batch ' + threads + ' threads MB/s | scaling |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log(`load average before: ${require('os').loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  const control = spawnSync(args.bench, ['--control', threads], { encoding: 'utf8' });
+  if (control.status !== 0) throw new Error(`bench_tokenizer --control failed: ${control.stderr}`);
+  console.log(`machine parallelism now: a pure compute loop scales ` +
+              `${JSON.parse(control.stdout).control_scaling.toFixed(2)}x on ${threads} threads\n`);
+  console.log('| tokenizer | reference MB/s (wall) | ours MB/s (wall) | speed-up (wall) | reference MB/s (CPU) | ours MB/s (CPU) | speed-up (CPU) | ours ids-only MB/s | batch 1 thread MB/s | batch ' + threads + ' threads MB/s | scaling (wall) | CPU ratio batch ' + threads + '/1 |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const [name, tokPath] of Object.entries(tokenizers)) {
     const tok = ref.Tokenizer.fromFile(tokPath);
     const t0 = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
     for (const line of lines) await tok.encode(line, null, { addSpecialTokens: false });
     const refS = Number(process.hrtime.bigint() - t0) / 1e9;
+    const c1 = process.cpuUsage(c0);
+    const refCpuS = (c1.user + c1.system) / 1e6;
     const r = spawnSync(args.bench, [tokPath, corpus, threads], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`bench_tokenizer failed: ${r.stderr}`);
     const ours = JSON.parse(r.stdout);
-    const refMbS = mb / refS;
-    console.log(`| ${name} | ${refMbS.toFixed(2)} | ${ours.encode_mb_s.toFixed(2)} | ${(ours.encode_mb_s / refMbS).toFixed(2)}x | ` +
+    const refMbS = mb / refS, refCpuMbS = mb / refCpuS;
+    console.log(`| ${name} | ${refMbS.toFixed(2)} | ${ours.encode_mb_s.toFixed(2)} | ${(ours.encode_mb_s / refMbS).toFixed(1)}x | ` +
+                `${refCpuMbS.toFixed(2)} | ${ours.encode_cpu_mb_s.toFixed(2)} | ${(ours.encode_cpu_mb_s / refCpuMbS).toFixed(1)}x | ` +
                 `${ours.encode_ids_mb_s.toFixed(2)} | ${ours.batch1_mb_s.toFixed(2)} | ${ours.batchn_mb_s.toFixed(2)} | ` +
-                `${(ours.batchn_mb_s / ours.batch1_mb_s).toFixed(2)}x |`);
+                `${(ours.batchn_mb_s / ours.batch1_mb_s).toFixed(2)}x | ${(ours.batchn_cpu_s / ours.batch1_cpu_s).toFixed(2)} |`);
   }
 }
 

@@ -4,12 +4,14 @@
 #include <QtTest>
 
 #include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "core/tokenizer/byte_level.h"
 #include "core/tokenizer/pre_tokenizers.h"
 #include "core/tokenizer/tokenizer.h"
+#include "core/tokenizer/unicode.h"
 #include "core/util/error.h"
 
 using Ids = std::vector<uint32_t>;
@@ -214,6 +216,46 @@ class TestTokenizer : public QObject {
     QCOMPARE(tok.encode(std::string("a\0a", 3), false).ids, (Ids{0}));
   }
 
+  void randomBytesNeverCrashAnyComponent() {
+    // Every normalizer, pre-tokenizer and decoder on random bytes (invalid UTF-8, NULs, lone
+    // continuation bytes): encode must not throw, and byte-level decoding must give back the
+    // text as the reference would see it (invalid sequences as U+FFFD).
+    std::string vocab = "{";
+    for (int b = 0; b < 256; ++b) {
+      std::string c = tb::byte_level::encode(std::string(1, static_cast<char>(b)));
+      if (c == "\\" || c == "\"") c = "\\" + c;
+      vocab += "\"" + c + "\":" + std::to_string(b) + (b < 255 ? "," : "}");
+    }
+    const std::string normalizers =
+        R"({"type":"Sequence","normalizers":[{"type":"NFKC"},{"type":"NFD"},{"type":"NFKD"},
+        {"type":"NFC"},{"type":"Strip"},{"type":"StripAccents"},
+        {"type":"Replace","pattern":{"Regex":"\\s+"},"content":" "},{"type":"Prepend",
+        "prepend":"x"},{"type":"BertNormalizer","lowercase":false,"strip_accents":false}]})";
+    const std::string pre =
+        R"({"type":"Sequence","pretokenizers":[{"type":"Digits","individual_digits":true},
+        {"type":"Punctuation"},{"type":"Split","pattern":{"String":"x"},"behavior":"Contiguous",
+        "invert":true},{"type":"ByteLevel","add_prefix_space":true,"use_regex":true}]})";
+    const auto tok = tb::Tokenizer::from_json(
+        tokenizer_json(R"({"type":"BPE","vocab":)" + vocab + R"(,"merges":[]})", pre, normalizers,
+                       "[]", "null", R"({"type":"ByteLevel"})"),
+        "t");
+    const auto plain = tb::Tokenizer::from_json(
+        tokenizer_json(R"({"type":"BPE","vocab":)" + vocab + R"(,"merges":[]})",
+                       R"({"type":"ByteLevel","add_prefix_space":false,"use_regex":true})", "null",
+                       "[]", "null", R"({"type":"ByteLevel"})"),
+        "t");
+    std::mt19937 gen(7);
+    std::uniform_int_distribution<int> byte(0, 255), length(0, 40);
+    for (int round = 0; round < 3000; ++round) {
+      std::string text;
+      const int n = length(gen);
+      for (int i = 0; i < n; ++i) text.push_back(static_cast<char>(byte(gen)));
+      QVERIFY(tok.encode(text).ids.size() <= 4 * text.size() + 8);
+      const tb::Encoding e = plain.encode(text);
+      QCOMPARE(plain.decode(e.ids), tb::unicode::to_valid_utf8(text));
+    }
+  }
+
   void malformedJsonNamesLineAndColumn() {
     const std::string message = error_of("{\n  \"model\": {\n    \"type\": \"BPE\",,\n  }\n}");
     QVERIFY2(message.find("test.json:3:19") != std::string::npos, message.c_str());
@@ -242,9 +284,26 @@ class TestTokenizer : public QObject {
     truncation.max_length = 3;
     tok.set_truncation(truncation);
     QCOMPARE(tok.encode("a b c").ids, (Ids{12, 0, 1}));
+    truncation.from_left = true;
+    tok.set_truncation(truncation);
+    QCOMPARE(tok.encode("a b c").ids, (Ids{12, 1, 2}));
+    truncation.from_left = false;
+    tok.set_truncation(truncation);
     const tb::Encoding pair = tok.encode_pair("a b c", "x");
     QCOMPARE(pair.ids, (Ids{12, 0, 9}));
     QCOMPARE(pair.type_ids, (Ids{0, 0, 1}));
+    truncation.max_length = 6;  // budget 5 for "a b c a b" + "x y": the short one stays whole
+    tok.set_truncation(truncation);
+    QCOMPARE(tok.encode_pair("a b c a b", "x y").ids, (Ids{12, 0, 1, 2, 9, 10}));
+    truncation.max_length = 4;  // budget 3: both cut, the longer input gets the odd token
+    tok.set_truncation(truncation);
+    QCOMPARE(tok.encode_pair("a b c a b", "x y x y").ids, (Ids{12, 0, 1, 9}));
+    truncation.strategy = tb::TruncationStrategy::kOnlySecond;
+    tok.set_truncation(truncation);
+    QCOMPARE(tok.encode_pair("a", "x y x y").ids, (Ids{12, 0, 9, 10}));
+    truncation.max_length = 3;
+    truncation.strategy = tb::TruncationStrategy::kLongestFirst;
+    tok.set_truncation(truncation);
     tb::PaddingOptions padding;
     padding.enabled = true;
     padding.pad_id = 5;

@@ -21,7 +21,8 @@ packages=(
 stamp="$dir/.tunebench-stamp"
 want="${packages[*]}"
 
-if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" &&
+      -d "$dir/node_modules/@anush008/tokenizers-linux-x64-gnu" ]]; then
   echo "references already installed in $dir"
   exit 0
 fi

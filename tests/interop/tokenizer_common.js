@@ -80,7 +80,61 @@ function tokenizers(modules, cache) {
   writeIfChanged(path.join(bertDir, 'vocab.txt'), vocabTxt.join('\n') + '\n');
   writeIfChanged(path.join(bertDir, 'tokenizer.json'), JSON.stringify(bertTokenizerJson(vocabTxt)));
   out.bert = path.join(bertDir, 'tokenizer.json');
+  // No package ships a Unigram tokenizer.json, so one is built from llama2's SentencePiece
+  // vocabulary with made-up scores (both implementations load the same file); it covers
+  // Unigram, NFKC, Metaspace (pre-tokenizer and decoder) and Unigram byte fallback.
+  const llama2 = JSON.parse(fs.readFileSync(out.llama2, 'utf8'));
+  const pieces = Object.entries(llama2.model.vocab).sort((a, b) => a[1] - b[1]);
+  const metaspace = { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'always', split: true };
+  const unigram = {
+    version: '1.0', truncation: null, padding: null,
+    added_tokens: llama2.added_tokens,
+    normalizer: { type: 'NFKC' },
+    pre_tokenizer: metaspace,
+    post_processor: llama2.post_processor,
+    decoder: { type: 'Sequence', decoders: [{ type: 'ByteFallback' }, metaspace] },
+    model: { type: 'Unigram', unk_id: 0, byte_fallback: true,
+             // Scores are multiples of 1/64: exact in decimal and binary, so both JSON parsers read
+             // the same doubles (serde_json's default float parsing is not correctly rounded).
+             vocab: pieces.map(([piece, id]) => [piece, id < 3 ? 0 : -Math.round(64 * (Math.log(id + 1) + piece.length * 0.01)) / 64]) },
+  };
+  const unigramPath = path.join(cache, 'synthetic-unigram', 'tokenizer.json');
+  writeIfChanged(unigramPath, JSON.stringify(unigram));
+  out.unigram = unigramPath;
   return out;
+}
+
+// Legacy folders (no tokenizer.json) for tunebench, each with the tokenizer.json the reference
+// uses for the same files: name → {ref, ours}.
+function legacyTokenizers(modules, cache, tokenizerPaths) {
+  const bertLegacy = path.join(cache, 'legacy-bert-vocab-txt');
+  writeIfChanged(path.join(bertLegacy, 'vocab.txt'),
+                 fs.readFileSync(path.join(path.dirname(tokenizerPaths.bert), 'vocab.txt')));
+  // GPT-2 layout (vocab.json + merges.txt) with Qwen3's byte-level BPE vocabulary; the
+  // reference gets the GPT-2 pipeline (ByteLevel with its regex) over the same files.
+  const gpt2Dir = path.join(cache, 'legacy-gpt2-vocab-merges');
+  const qwen = JSON.parse(fs.readFileSync(tokenizerPaths.qwen3, 'utf8'));
+  const merges = qwen.model.merges.map((m) => (Array.isArray(m) ? m.join(' ') : m));
+  // As in GPT-2's own vocab.json, the end-of-text token is part of the vocabulary.
+  const vocab = Object.assign({}, qwen.model.vocab, { '<|endoftext|>': 151643 });
+  writeIfChanged(path.join(gpt2Dir, 'vocab.json'), JSON.stringify(vocab));
+  writeIfChanged(path.join(gpt2Dir, 'merges.txt'), '#version: 0.2\n' + merges.join('\n') + '\n');
+  const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
+  const gpt2Json = {
+    version: '1.0', truncation: null, padding: null,
+    added_tokens: [{ id: 151643, content: '<|endoftext|>', single_word: false,
+                     lstrip: false, rstrip: false, normalized: false, special: true }],
+    normalizer: null, pre_tokenizer: byteLevel, post_processor: byteLevel, decoder: byteLevel,
+    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null,
+             end_of_word_suffix: null, fuse_unk: false, byte_fallback: false,
+             vocab, merges },
+  };
+  const gpt2Ref = path.join(cache, 'legacy-gpt2-reference', 'tokenizer.json');
+  writeIfChanged(gpt2Ref, JSON.stringify(gpt2Json));
+  return {
+    'bert (vocab.txt folder)': { ref: tokenizerPaths.bert, ours: bertLegacy },
+    'gpt2 (vocab.json + merges.txt folder)': { ref: gpt2Ref, ours: gpt2Dir },
+  };
 }
 
 // Deterministic pseudo-random numbers (mulberry32).
@@ -242,6 +296,13 @@ function corpusLines(modules, tokenizerPaths) {
 function buildCorpus(modules, cache, tokenizerPaths) {
   const file = path.join(cache, 'interop-corpus', `tokenizer-corpus-${CORPUS_VERSION}.txt`);
   if (fs.existsSync(file)) return file;
+  // Older corpus versions are not used any more.
+  const dir = path.dirname(file);
+  if (fs.existsSync(dir)) {
+    for (const f of fs.readdirSync(dir)) {
+      if (/^tokenizer-corpus-v\d+\.txt$/.test(f)) fs.rmSync(path.join(dir, f), { force: true });
+    }
+  }
   const lines = corpusLines(modules, tokenizerPaths);
   const chunks = lines.map((l) => Buffer.from(l + '\n', 'utf8'));
   const invalid = [[0xff, 0x41], [0xc3, 0x28], [0xe2, 0x82], [0xf0, 0x9f, 0x98], [0xed, 0xa0, 0x80],
@@ -256,4 +317,4 @@ function buildCorpus(modules, cache, tokenizerPaths) {
   return file;
 }
 
-module.exports = { referenceCache, tokenizers, buildCorpus };
+module.exports = { referenceCache, tokenizers, legacyTokenizers, buildCorpus };
