@@ -8,14 +8,18 @@
 #include <QMenuBar>
 #include <QStackedWidget>
 #include <QStatusBar>
+#include <QThread>
 #include <QVBoxLayout>
 
 #include "core/runs/run_store.h"
 #include "core/util/runtime.h"
 #include "ui/about_dialog.h"
 #include "ui/pages/compare_page.h"
+#include "ui/pages/new_run_page.h"
 #include "ui/pages/placeholder_page.h"
 #include "ui/pages/runs_page.h"
+#include "ui/training_worker.h"
+#include "ui/widgets/run_monitor.h"
 
 namespace tb::ui {
 
@@ -32,13 +36,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   pages_ = new QStackedWidget(this);
   pages_->setObjectName("pages");
 
-  addPage("new-run", "page-new-run", tr("New run"),
-          new PlaceholderPage(
-              tr("New run"),
-              tr("Pick a model folder, a data set and a subset of it, and a method (full, "
-                 "Freeze, LoRA, QLoRA, P-tuning v2, prompt + verbalizer). See the memory and "
-                 "time estimate, start the run, or queue the same setup once per method to "
-                 "compare them. The form and its YAML view stay in sync.")));
+  new_run_page_ = new NewRunPage;
+  addPage("new-run", "page-new-run", tr("New run"), new_run_page_);
   QString store_error;
   try {
     store_ = std::make_unique<RunStore>();
@@ -86,10 +85,41 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   runtime_label_->setObjectName("runtimeSummary");
   statusBar()->addPermanentWidget(runtime_label_);
   buildMenus();
+  startTrainingThread();
   resize(1100, 720);
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow() {
+  // A run in progress checkpoints and stops before the window goes away.
+  worker_->requestStop();
+  worker_->setPaused(false);
+  training_thread_->quit();
+  training_thread_->wait();
+}
+
+void MainWindow::startTrainingThread() {
+  training_thread_ = new QThread(this);
+  training_thread_->setObjectName("training");
+  worker_ = new TrainingWorker;
+  worker_->moveToThread(training_thread_);
+  connect(training_thread_, &QThread::finished, worker_, &QObject::deleteLater);
+  training_thread_->start();
+  RunMonitor* monitor = new_run_page_->monitor();
+  connect(new_run_page_, &NewRunPage::runRequested, worker_, &TrainingWorker::run);  // queued
+  connect(worker_, &TrainingWorker::runStarted, monitor, &RunMonitor::onRunStarted);
+  connect(worker_, &TrainingWorker::stepDone, monitor, &RunMonitor::onStep);
+  connect(worker_, &TrainingWorker::evaluated, monitor, &RunMonitor::onEvaluated);
+  connect(worker_, &TrainingWorker::logLine, monitor, &RunMonitor::onLog);
+  connect(worker_, &TrainingWorker::runFinished, monitor, &RunMonitor::onFinished);
+  connect(worker_, &TrainingWorker::runFailed, monitor, &RunMonitor::onFailed);
+  connect(worker_, &TrainingWorker::runFinished, runs_page_, &RunsPage::refresh);
+  connect(worker_, &TrainingWorker::runFailed, runs_page_, &RunsPage::refresh);
+  // Stop and pause are atomics: set them directly, the worker thread is busy training.
+  TrainingWorker* worker = worker_;
+  connect(monitor, &RunMonitor::stopRequested, this, [worker] { worker->requestStop(); });
+  connect(monitor, &RunMonitor::pauseRequested, this,
+          [worker](bool paused) { worker->setPaused(paused); });
+}
 
 void MainWindow::addPage(const QString& id, const QString& icon, const QString& title,
                          QWidget* page) {

@@ -10,6 +10,7 @@
 class QLabel;
 class QListWidget;
 class QStackedWidget;
+class QThread;
 
 namespace tb {
 class RunStore;
@@ -19,7 +20,9 @@ struct RuntimeInfo;
 namespace tb::ui {
 
 class ComparePage;
+class NewRunPage;
 class RunsPage;
+class TrainingWorker;
 
 /// tunebench's top-level window.
 class MainWindow : public QMainWindow {
@@ -35,6 +38,8 @@ class MainWindow : public QMainWindow {
   bool showPage(const QString& id);
   /// Id of the page on screen.
   QString currentPageId() const;
+  /// The New run page.
+  NewRunPage* newRunPage() const { return new_run_page_; }
   /// The Runs page.
   RunsPage* runsPage() const { return runs_page_; }
   /// The Compare page.
@@ -42,13 +47,14 @@ class MainWindow : public QMainWindow {
   /// Shows threads, BLAS and speed in the status bar, and any runtime warning prominently.
   void setRuntimeInfo(const RuntimeInfo& info);
 
- public slots:
+ public Q_SLOTS:
   /// Help → About tunebench.
   void showAbout();
 
  private:
   void addPage(const QString& id, const QString& icon, const QString& title, QWidget* page);
   void buildMenus();
+  void startTrainingThread();
 
   QListWidget* navigation_ = nullptr;
   QStackedWidget* pages_ = nullptr;
@@ -56,7 +62,10 @@ class MainWindow : public QMainWindow {
   QLabel* warning_label_ = nullptr;
   QStringList page_ids_;
   std::unique_ptr<RunStore> store_;  // the GUI thread's connection to the run history
+  NewRunPage* new_run_page_ = nullptr;
   RunsPage* runs_page_ = nullptr;
+  QThread* training_thread_ = nullptr;  // hosts the TrainingWorker
+  TrainingWorker* worker_ = nullptr;    // lives on training_thread_
   ComparePage* compare_page_ = nullptr;
 };
 

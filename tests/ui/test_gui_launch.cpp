@@ -9,7 +9,7 @@
 
 class TestGuiLaunch : public QObject {
   Q_OBJECT
- private slots:
+ private Q_SLOTS:
   void opensWindowOnX11AndDrawsIt() {
     const QString xvfb_run = QStandardPaths::findExecutable("xvfb-run");
     QVERIFY2(!xvfb_run.isEmpty(), "xvfb-run is missing: run packaging/install-deps.sh (xvfb)");

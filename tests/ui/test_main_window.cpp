@@ -15,7 +15,7 @@
 
 class TestMainWindow : public QObject {
   Q_OBJECT
- private slots:
+ private Q_SLOTS:
   void initTestCase() { tb::ui::setupApplication(*qApp); }
 
   void appIconLoads() { QVERIFY(!QApplication::windowIcon().pixmap(64, 64).isNull()); }

@@ -24,7 +24,7 @@
 
 class TestRunPages : public QObject {
   Q_OBJECT
- private slots:
+ private Q_SLOTS:
   void init() {
     QVERIFY(dir_.isValid());
     db_ = dir_.filePath(QString("runs-%1.db").arg(counter_++));

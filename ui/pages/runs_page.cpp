@@ -128,7 +128,7 @@ RunsPage::RunsPage(RunStore* store, const QString& store_error, QWidget* parent)
     showRun(ids.isEmpty() ? 0 : ids.first());
   });
   connect(compare, &QPushButton::clicked, this, [this] {
-    if (selectedRunIds().size() >= 1) emit compareRequested(selectedRunIds());
+    if (selectedRunIds().size() >= 1) Q_EMIT compareRequested(selectedRunIds());
   });
   connect(remove, &QPushButton::clicked, this, &RunsPage::deleteSelected);
   connect(export_button, &QPushButton::clicked, this, &RunsPage::exportSelected);

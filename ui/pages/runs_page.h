@@ -41,7 +41,7 @@ class RunsPage : public QWidget {
   /// Deletes the selected runs after asking (and optionally their output folders).
   void deleteSelected();
 
- signals:
+ Q_SIGNALS:
   /// The user asked to compare these runs.
   void compareRequested(const QList<qint64>& run_ids);
 

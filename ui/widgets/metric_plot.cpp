@@ -60,6 +60,19 @@ void MetricPlot::setSeries(const QVector<PlotSeries>& series) {
   scheduleReplot();
 }
 
+void MetricPlot::appendPoint(int index, const QString& label, double x, double y) {
+  while (plot_->graphCount() <= index) {
+    QCPGraph* graph = plot_->addGraph();
+    graph->setPen(QPen(paletteColor(plot_->graphCount() - 1), 1.8));
+    graph->setName(label);
+    plot_->clearItems();  // the "nothing to plot" text
+    plot_->legend->setVisible(true);
+  }
+  plot_->graph(index)->addData(x, y);
+  plot_->rescaleAxes();
+  scheduleReplot();
+}
+
 void MetricPlot::setAxisLabels(const QString& x, const QString& y) {
   plot_->xAxis->setLabel(x);
   plot_->yAxis->setLabel(y);

@@ -29,6 +29,8 @@ class MetricPlot : public QWidget {
 
   /// Replaces every curve.
   void setSeries(const QVector<PlotSeries>& series);
+  /// Appends one point to curve `index` (created with `label` when new) — the live monitor.
+  void appendPoint(int index, const QString& label, double x, double y);
   /// Axis titles.
   void setAxisLabels(const QString& x, const QString& y);
   /// Logarithmic y axis (loss curves spanning decades).

