@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <ctime>
+
 #include "core/config/config_yaml.h"
 #include "core/runs/run_recorder.h"
 #include "core/train/run_setup.h"
@@ -54,8 +56,15 @@ RunJobResult run_job(const RunConfig& input, const RunJobOptions& options,
   RunJobResult result;
   result.run_id = store.create_run(row);
   if (config.output.output_dir.empty()) {
+    // Run ids restart with each history file; the time keeps default folders unique.
+    const std::time_t now = std::time(nullptr);
+    std::tm local{};
+    localtime_r(&now, &local);
+    char stamp[32];
+    std::strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &local);
     config.output.output_dir =
-        (data_dir() / "outputs" / ("run-" + std::to_string(result.run_id))).string();
+        (data_dir() / "outputs" / (std::string(stamp) + "-run-" + std::to_string(result.run_id)))
+            .string();
   }
   result.output_dir = config.output.output_dir;
 
