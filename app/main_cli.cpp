@@ -33,7 +33,11 @@ bool reject_unknown_command(int argc, char** argv, const CLI::App& app) {
   const CLI::App* level = &app;
   std::string path = "tunebench-cli";
   for (const std::string& word : words) {
-    const std::vector<const CLI::App*> children = level->get_subcommands({});
+    // Option groups are nameless sub-apps in CLI11: only named ones are commands.
+    std::vector<const CLI::App*> children;
+    for (const CLI::App* child : level->get_subcommands({})) {
+      if (!child->get_name().empty()) children.push_back(child);
+    }
     if (children.empty()) return false;
     std::vector<std::string> names;
     for (const CLI::App* child : children) names.push_back(child->get_name());

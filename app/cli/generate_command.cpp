@@ -34,9 +34,10 @@ Command add_generate_command(CLI::App& app) {
                     "Print {\"tokens\": [...], \"stop_reason\": ...} at the end");
   command->footer(
       "Prints new token ids as they are generated.\nExample:\n  tunebench-cli generate "
-      "models/tiny-llama --ids 1,15043 --max-new-tokens 20 --temperature 0.7 --top-p 0.9");
+      "models/tiny-llama --prompt 'Once upon' --max-new-tokens 20 --temperature 0.7 --top-p 0.9");
   return {
       command, [args, options, as_json, ignore_eos] {
+        tokenize_input(*args);
         const LoadedModel loaded = load_for_cli(*args);
         check_ids(*loaded.model, *args);
         GenerateOptions run = *options;
@@ -47,18 +48,37 @@ Command add_generate_command(CLI::App& app) {
               std::filesystem::exists(generation) ? read_config_json(generation) : loaded.config);
           run.stop_token_ids.insert(run.stop_token_ids.end(), eos.begin(), eos.end());
         }
-        if (!*as_json) {
+        const bool as_text = !args->text.empty();
+        if (!*as_json && !as_text) {
           run.on_token = [](int64_t token, const torch::Tensor&) {
             std::cout << token << " " << std::flush;  // streamed as they come
             return true;
           };
         }
+        if (!*as_json && as_text) {
+          // Stream text: decode everything so far and print what is new (a token may only
+          // complete a character together with the next one).
+          auto generated = std::make_shared<std::vector<int64_t>>();
+          auto shown = std::make_shared<size_t>(0);
+          std::cout << args->text << std::flush;
+          run.on_token = [args, generated, shown](int64_t token, const torch::Tensor&) {
+            generated->push_back(token);
+            const std::string text = decode_ids(*args, *generated);
+            // U+FFFD at the end = a character still incomplete: wait for the next token.
+            const bool incomplete =
+                text.size() >= 3 && text.compare(text.size() - 3, 3, "\xEF\xBF\xBD") == 0;
+            if (text.size() > *shown && !incomplete) {
+              std::cout << text.substr(*shown) << std::flush;
+              *shown = text.size();
+            }
+            return true;
+          };
+        }
         const GenerateResult result = generate(*loaded.model, args->ids, run);
         if (*as_json) {
-          std::cout << nlohmann::json{{"tokens", result.tokens},
-                                      {"stop_reason", result.stop_reason}}
-                           .dump()
-                    << "\n";
+          nlohmann::json out{{"tokens", result.tokens}, {"stop_reason", result.stop_reason}};
+          if (as_text) out["text"] = decode_ids(*args, result.tokens);
+          std::cout << out.dump() << "\n";
         } else {
           std::cout << "\n(" << result.tokens.size() << " tokens, " << result.stop_reason << ")\n";
         }

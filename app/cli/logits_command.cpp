@@ -18,8 +18,9 @@ Command add_logits_command(CLI::App& app) {
   add_model_args(command, *args);
   command->add_flag("--json", *as_json, "Print the full row as a JSON array of floats");
   command->add_option("--top", *top, "Without --json: how many top entries to list (default 10)");
-  command->footer("Example:\n  tunebench-cli logits models/tiny-llama --ids 1,15043,3186 --json");
+  command->footer("Example:\n  tunebench-cli logits models/tiny-llama --text 'Hello world' --json");
   return {command, [args, as_json, top] {
+            tokenize_input(*args);
             const LoadedModel loaded = load_for_cli(*args);
             const torch::Tensor row = last_position_logits(*loaded.model, *args);
             if (*as_json) {

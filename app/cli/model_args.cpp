@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iostream>
 
+#include "core/tokenizer/tokenizer.h"
 #include "core/util/error.h"
 #include "core/util/text.h"
 
@@ -10,10 +11,14 @@ namespace tb::cli {
 
 void add_model_args(CLI::App* command, ModelArgs& args) {
   command->add_option("MODEL", args.folder, "Hugging Face model folder")->required();
-  // --text needs the tokenizer (core/tokenizer); until then inputs are token ids.
-  command->add_option("--ids", args.ids, "Input token ids, comma-separated")
-      ->delimiter(',')
-      ->required();
+  CLI::Option* ids =
+      command->add_option("--ids", args.ids, "Input token ids, comma-separated")->delimiter(',');
+  CLI::Option* text = command->add_option("--text,--prompt", args.text,
+                                          "Input text, tokenised with the folder's tokenizer.json");
+  ids->excludes(text);
+  CLI::Option_group* input = command->add_option_group("input", "What the model reads");
+  input->add_options(ids, text);
+  input->require_option(1);
   command->add_option("--dtype", args.dtype, "Compute dtype (default float32)")
       ->check(CLI::IsMember({"float32", "bfloat16"}));
 }
@@ -38,6 +43,23 @@ LoadedModel load_for_cli(const ModelArgs& args) {
   mention("tensor(s) newly initialised (train them before relying on the output)",
           loaded.report.initialised);
   return loaded;
+}
+
+void tokenize_input(ModelArgs& args) {
+  if (args.text.empty()) return;
+  const Tokenizer tokenizer = Tokenizer::load(args.folder);
+  for (const uint32_t id : tokenizer.encode_ids(args.text, /*add_special_tokens=*/true)) {
+    args.ids.push_back(static_cast<int64_t>(id));
+  }
+  if (args.ids.empty()) {
+    throw make_error("the text gives no tokens", args.folder, "Give some text to --text.");
+  }
+}
+
+std::string decode_ids(const ModelArgs& args, const std::vector<int64_t>& ids) {
+  const Tokenizer tokenizer = Tokenizer::load(args.folder);
+  return tokenizer.decode(std::vector<uint32_t>(ids.begin(), ids.end()),
+                          /*skip_special_tokens=*/true);
 }
 
 void check_ids(const LanguageModel& model, const ModelArgs& args) {

@@ -15,11 +15,12 @@ namespace tb::cli {
 /// Model folder, input and precision given on the command line.
 struct ModelArgs {
   std::string folder;             // Hugging Face model folder
-  std::vector<int64_t> ids;       // input token ids (--ids 1,2,3)
+  std::vector<int64_t> ids;       // input token ids (--ids 1,2,3), or from --text
+  std::string text;               // input text, tokenised with the folder's tokenizer
   std::string dtype = "float32";  // compute dtype: float32 | bfloat16
 };
 
-/// Adds MODEL, --ids and --dtype to a subcommand.
+/// Adds MODEL, --ids / --text (one of them) and --dtype to a subcommand.
 void add_model_args(CLI::App* command, ModelArgs& args);
 
 /// LoadOptions for the parsed arguments.
@@ -28,6 +29,13 @@ LoadOptions load_options(const ModelArgs& args);
 /// Loads args.folder and tells stderr, as transformers does, which checkpoint tensors went
 /// unused and which head tensors were freshly initialised.
 LoadedModel load_for_cli(const ModelArgs& args);
+
+/// Fills args.ids from args.text with the model folder's tokenizer (special tokens as the
+/// tokenizer adds them); does nothing when ids were given.
+void tokenize_input(ModelArgs& args);
+
+/// The folder's tokenizer turns `ids` back into text.
+std::string decode_ids(const ModelArgs& args, const std::vector<int64_t>& ids);
 
 /// Throws tb::Error when an id in args.ids lies outside the model's vocabulary.
 void check_ids(const LanguageModel& model, const ModelArgs& args);

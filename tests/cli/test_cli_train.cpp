@@ -120,6 +120,25 @@ fs.writeFileSync('test.jsonl', test.slice(0, 60).join('\n') + '\n');)")
     QVERIFY(QFile::exists(dir_.filePath("out-json/checkpoint-25/trainable.safetensors")));
   }
 
+  void logitsAndGenerateTakeText() {
+    const QString model = dir_.filePath("tiny");
+    const Run logits =
+        run(TB_CLI_PATH, {"logits", model, "--text", "Dear friend", "--json"}, dir_.path());
+    QCOMPARE(logits.exit_code, 0);
+    QCOMPARE(QJsonDocument::fromJson(logits.out.toUtf8()).array().size(), 32000);  // llama2 vocab
+    const Run generated = run(TB_CLI_PATH,
+                              {"generate", model, "--prompt", "Dear friend", "--max-new-tokens",
+                               "6", "--json", "--ignore-eos"},
+                              dir_.path());
+    QVERIFY2(generated.exit_code == 0, qPrintable(generated.err));
+    const QJsonObject out = QJsonDocument::fromJson(generated.out.toUtf8()).object();
+    QCOMPARE(out["tokens"].toArray().size(), 6);
+    QVERIFY(out.contains("text"));
+    const Run both =
+        run(TB_CLI_PATH, {"logits", model, "--ids", "1,2", "--text", "x"}, dir_.path());
+    QCOMPARE(both.exit_code, 2);
+  }
+
   void ctrlCStopsWithACheckpoint() {
     QProcess process;
     process.setWorkingDirectory(dir_.path());
