@@ -1,6 +1,8 @@
 // `tunebench-cli preview-data DATA`: what a run would train on, before it starts.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -8,6 +10,8 @@
 
 #include "app/cli/command.h"
 #include "core/data/preview.h"
+#include "core/tokenizer/tokenizer.h"
+#include "core/train/run_setup.h"
 #include "core/util/error.h"
 
 namespace tb::cli {
@@ -21,6 +25,9 @@ struct PreviewArgs {
   double val_size = 0;
   uint64_t seed = 42;
   bool no_shuffle = false, skip_bad_rows = false, no_header = false, json = false;
+  std::string model;          // model folder whose tokenizer measures token lengths
+  std::string task = "";      // lm | classification | verbalizer; "" = from the format
+  int64_t cutoff_len = 1024;  // the length limit whose truncation is counted
 };
 
 data::PreviewOptions to_options(const PreviewArgs& args) {
@@ -74,7 +81,16 @@ nlohmann::json to_json(const data::DataPreview& preview) {
     }
     rows.push_back({{"row", row.row}, {"line", row.line}, {"spans", spans}});
   }
+  nlohmann::json tokens = nullptr;
+  if (preview.train_tokens) {
+    const data::TokenStats& t = *preview.train_tokens;
+    tokens = {{"rows", t.rows},           {"min", t.min_tokens},
+              {"max", t.max_tokens},      {"mean", t.mean_tokens},
+              {"truncated", t.truncated}, {"target_tokens", t.target_tokens},
+              {"bin_width", t.bin_width}, {"histogram", t.histogram}};
+  }
   return {{"file", preview.file.string()},
+          {"train_tokens", tokens},
           {"reader", preview.reader},
           {"format", preview.format},
           {"format_detected", preview.format_detected},
@@ -103,6 +119,23 @@ std::string abbreviated(const std::vector<int64_t>& indices) {
     out << (i ? " " : "") << indices[i];
   }
   return out.str();
+}
+
+void print_tokens(const data::TokenStats& t) {
+  std::cout << "\ntokens of the train subset (" << t.rows << " rows): min " << t.min_tokens
+            << ", mean " << std::fixed << std::setprecision(1) << t.mean_tokens << ", max "
+            << t.max_tokens << "; " << t.truncated << " rows cut by the length limit\n";
+  const int64_t peak =
+      t.histogram.empty()
+          ? 1
+          : std::max<int64_t>(1, *std::max_element(t.histogram.begin(), t.histogram.end()));
+  for (size_t bin = 0; bin < t.histogram.size(); ++bin) {
+    const int64_t from = static_cast<int64_t>(bin) * t.bin_width;
+    std::cout << "  " << std::right << std::setw(6) << from << "–" << std::left << std::setw(6)
+              << from + t.bin_width - 1 << " "
+              << std::string(static_cast<size_t>(40 * t.histogram[bin] / peak), '#') << " "
+              << t.histogram[bin] << "\n";
+  }
 }
 
 void print_text(const data::DataPreview& preview) {
@@ -180,6 +213,12 @@ Command add_preview_data_command(CLI::App& app) {
   command->add_option("--rows", args->rows, "Rows to show (default 5)");
   command->add_option("--stats-rows", args->stats_rows,
                       "Rows read for column statistics (default 10000, 0 = all)");
+  command->add_option("--model", args->model,
+                      "Model folder: measure token lengths with its tokenizer (histogram, rows "
+                      "cut by --cutoff-len)");
+  command->add_option("--task", args->task, "Task of the examples measured (default: from format)")
+      ->check(CLI::IsMember({"lm", "classification", "verbalizer"}));
+  command->add_option("--cutoff-len", args->cutoff_len, "Token limit per example (default 1024)");
   command->add_flag("--json", args->json,
                     "JSON, with the train_indices and eval_indices of the subsets");
   command->footer(
@@ -188,11 +227,30 @@ Command add_preview_data_command(CLI::App& app) {
       "  tunebench-cli preview-data data/ --name alpaca_en --val-size 0.1\n"
       "The subsets equal Hugging Face datasets' shuffle(seed).select(range(N)).");
   return {command, [args] {
-            const data::DataPreview preview = data::preview_data(args->data, to_options(*args));
+            data::PreviewOptions options = to_options(*args);
+            if (!args->model.empty()) {
+              options.tokenizer =
+                  tokenizer_functions(std::make_shared<Tokenizer>(Tokenizer::load(args->model)));
+              std::string task = args->task;
+              if (task.empty()) {
+                // Classification data is measured as the classifier sees it, the rest as text.
+                task = data::preview_data(args->data, to_options(*args)).format == "classification"
+                           ? "classification"
+                           : "lm";
+              }
+              options.task.kind = task == "classification" ? data::TaskKind::kClassification
+                                  : task == "verbalizer"   ? data::TaskKind::kVerbalizer
+                                                           : data::TaskKind::kCausalLm;
+              options.task.causal_lm.max_length = args->cutoff_len;
+              options.task.classification.max_length = args->cutoff_len;
+              options.task.verbalizer.max_length = args->cutoff_len;
+            }
+            const data::DataPreview preview = data::preview_data(args->data, options);
             if (args->json) {
               std::cout << to_json(preview).dump(2) << "\n";
             } else {
               print_text(preview);
+              if (preview.train_tokens) print_tokens(*preview.train_tokens);
             }
             return kExitOk;
           }};

@@ -11,9 +11,18 @@ TokenStats token_length_stats(const Dataset& data, const std::vector<int64_t>& r
   std::vector<int64_t> lengths;
   lengths.reserve(rows.size());
   int64_t total = 0;
+  // Lengths are measured without the limit, so the histogram shows what the limit cuts.
+  TaskOptions unlimited = task;
+  unlimited.causal_lm.max_length = 0;
+  unlimited.classification.max_length = 0;
   for (int64_t row : rows) {
-    const Example example = make_task_example(data.sample(row), tokenizer, task);
-    const auto length = int64_t(example.input_ids.size());
+    const Sample sample = data.sample(row);
+    const Example example = make_task_example(sample, tokenizer, task);
+    const bool measurable =
+        task.kind == TaskKind::kCausalLm || task.kind == TaskKind::kClassification;
+    const auto length =
+        measurable ? int64_t(make_task_example(sample, tokenizer, unlimited).input_ids.size())
+                   : int64_t(example.input_ids.size());
     lengths.push_back(length);
     total += length;
     stats.truncated += example.truncated ? 1 : 0;

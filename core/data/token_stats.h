@@ -22,6 +22,8 @@ struct TokenStats {
 };
 
 /// Builds the task examples of `rows` (unpacked) and measures them in `bins` equal bins.
+/// Causal-LM and classification lengths are before truncation (the histogram shows what the
+/// limit cuts); other tasks are measured as built.
 TokenStats token_length_stats(const Dataset& data, const std::vector<int64_t>& rows,
                               const TokenizerFns& tokenizer, const TaskOptions& task,
                               int64_t bins = 20);

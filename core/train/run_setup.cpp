@@ -45,6 +45,15 @@ int32_t id_of(const Tokenizer& tokenizer, const std::string& token) {
   return id ? static_cast<int32_t>(*id) : -1;
 }
 
+data::Dataset open_data(const std::string& entry, const RunConfig& config) {
+  data::DatasetOptions options;
+  options.reader_options.skip_bad_rows = config.data.skip_bad_rows;
+  if (fs::exists(entry)) return data::open_dataset(entry, "", options);
+  return data::open_dataset(config.data.dataset_dir, entry, options);  // dataset_info.json name
+}
+
+}  // namespace
+
 // Special tokens the way transformers' tokenizers add them: BERT-style [CLS] … [SEP], or the
 // tokenizer_config's BOS (decoders) when it asks for one.
 data::TokenizerFns tokenizer_functions(std::shared_ptr<Tokenizer> tokenizer) {
@@ -68,15 +77,6 @@ data::TokenizerFns tokenizer_functions(std::shared_ptr<Tokenizer> tokenizer) {
   fns.pad_id = pad >= 0 ? pad : std::max(0, fns.eos_id);
   return fns;
 }
-
-data::Dataset open_data(const std::string& entry, const RunConfig& config) {
-  data::DatasetOptions options;
-  options.reader_options.skip_bad_rows = config.data.skip_bad_rows;
-  if (fs::exists(entry)) return data::open_dataset(entry, "", options);
-  return data::open_dataset(config.data.dataset_dir, entry, options);  // dataset_info.json name
-}
-
-}  // namespace
 
 PreparedRun prepare_run(const RunConfig& config) {
   PreparedRun run;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/config/run_config.h"
+#include "core/data/example.h"
 #include "core/methods/method.h"
 #include "core/models/model.h"
 #include "core/tokenizer/tokenizer.h"
@@ -29,6 +30,11 @@ struct PreparedRun {
   std::string subset_summary;             // "train 500 of 4000 / eval 100 of 1000, seed 42"
   std::vector<std::string> notes;         // things the user should know (head initialised…)
 };
+
+/// The data layer's view of a tokenizer: encode without specials, plus the special ids the
+/// model family adds ([CLS]/[SEP]/[MASK] for BERT-style vocabularies, else BOS/EOS/pad from
+/// tokenizer_config.json).
+data::TokenizerFns tokenizer_functions(std::shared_ptr<Tokenizer> tokenizer);
 
 /// Loads and prepares everything; tb::Error says what is wrong (missing folder, data that
 /// does not fit the task, …).
