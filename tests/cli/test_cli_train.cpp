@@ -120,6 +120,23 @@ fs.writeFileSync('test.jsonl', test.slice(0, 60).join('\n') + '\n');)")
     QVERIFY(QFile::exists(dir_.filePath("out-json/checkpoint-25/trainable.safetensors")));
   }
 
+  void previewMeasuresTokensWithTheModelsTokenizer() {
+    const Run preview = run(TB_CLI_PATH,
+                            {"preview-data", "train.jsonl", "--model", "tiny", "--cutoff-len", "64",
+                             "--max-samples", "50", "--json"},
+                            dir_.path());
+    QVERIFY2(preview.exit_code == 0, qPrintable(preview.err));
+    const QJsonObject tokens =
+        QJsonDocument::fromJson(preview.out.toUtf8()).object()["train_tokens"].toObject();
+    QCOMPARE(tokens["rows"].toInt(), 50);
+    QVERIFY(tokens["max"].toInt() > 64);  // lengths before truncation
+    int histogram_rows = 0, longer = 0;
+    for (const QJsonValue& count : tokens["histogram"].toArray()) histogram_rows += count.toInt();
+    QCOMPARE(histogram_rows, 50);
+    longer = tokens["truncated"].toInt();
+    QVERIFY(longer > 0 && longer <= 50);
+  }
+
   void logitsAndGenerateTakeText() {
     const QString model = dir_.filePath("tiny");
     const Run logits =
