@@ -13,6 +13,7 @@
 #include "ui/app_setup.h"
 #include "ui/main_window.h"
 #include "ui/pages/compare_page.h"
+#include "ui/pages/new_run_page.h"
 
 int main(int argc, char** argv) {
   QElapsedTimer since_start;
@@ -34,7 +35,14 @@ int main(int argc, char** argv) {
                                          "Print the time from start to the shown window.");
   const QCommandLineOption compare_option(
       "compare", "Open Compare with these runs overlaid (ids separated by commas).", "ids");
-  parser.addOptions({page_option, compare_option, screenshot_option, timing_option});
+  const QCommandLineOption config_option(
+      "config", "Open New run with this YAML config (or preset name) loaded.", "file");
+  const QCommandLineOption start_option("start", "Start the loaded config right away.");
+  const QCommandLineOption delay_option(
+      "screenshot-after", "With --screenshot: wait this long first (e.g. while a run trains).",
+      "ms", "0");
+  parser.addOptions({page_option, compare_option, config_option, start_option, screenshot_option,
+                     delay_option, timing_option});
   parser.process(app);
 
   tb::ui::MainWindow window;
@@ -48,6 +56,17 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tunebench: unknown page '%s'; pages: %s\n",
                  qPrintable(parser.value(page_option)), qPrintable(window.pageIds().join(", ")));
     return 2;
+  }
+  if (parser.isSet(config_option)) {
+    const QString config = parser.value(config_option);
+    if (!window.newRunPage()->loadFile(config) && !window.newRunPage()->loadPreset(config)) {
+      std::fprintf(stderr, "tunebench: cannot open config '%s'\n", qPrintable(config));
+      return 2;
+    }
+    window.showPage("new-run");
+    if (parser.isSet(start_option)) {
+      QTimer::singleShot(0, window.newRunPage(), [&window] { window.newRunPage()->startRun(); });
+    }
   }
   if (parser.isSet(compare_option)) {
     QList<qint64> ids;
@@ -65,7 +84,9 @@ int main(int argc, char** argv) {
                   static_cast<long long>(since_start.elapsed()));
       std::fflush(stdout);
     }
-    if (parser.isSet(screenshot_option)) {
+  });
+  if (parser.isSet(screenshot_option)) {
+    QTimer::singleShot(parser.value(delay_option).toInt(), &window, [&] {
       const QString path = parser.value(screenshot_option);
       if (!window.grab().save(path, "PNG")) {
         std::fprintf(stderr, "tunebench: cannot write the screenshot to '%s'\n", qPrintable(path));
@@ -73,7 +94,7 @@ int main(int argc, char** argv) {
         return;
       }
       QApplication::quit();
-    }
-  });
+    });
+  }
   return QApplication::exec();
 }

@@ -32,6 +32,8 @@ struct StepMetrics {
   double tokens_per_second = 0;   // throughput over the last step
   double samples_per_second = 0;  // throughput over the last step
   double elapsed_seconds = 0;     // since this run (or resume) started
+  double step_seconds = 0;        // wall time of this step
+  double compute_seconds = 0;     // of which forward + backward + optimizer update
   double eta_seconds = 0;         // estimate of the time left
   MemoryStats memory;             // memory now
 };

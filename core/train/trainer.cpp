@@ -174,6 +174,7 @@ TrainResult train(const TrainingJob& job, const TrainerCallbacks& callbacks,
       break;
     }
     const auto step_start = Clock::now();
+    double compute_seconds = 0;  // forward/backward/update; the rest of the step is overhead
     double loss_sum = 0;
     int64_t step_tokens = 0, step_samples = 0;
     bool epoch_ended = false;
@@ -184,6 +185,7 @@ TrainResult train(const TrainingJob& job, const TrainerCallbacks& callbacks,
         ++state.epoch;
         epoch_ended = true;
       }
+      const auto compute_start = Clock::now();
       const ModelOutput output = job.model->forward(batch);
       if (!output.loss.defined()) {
         throw make_error("the model returned no loss (are labels missing?)", "training batch");
@@ -200,6 +202,7 @@ TrainResult train(const TrainingJob& job, const TrainerCallbacks& callbacks,
         continue;
       }
       (output.loss / static_cast<double>(t.gradient_accumulation_steps)).backward();
+      compute_seconds += seconds_between(compute_start, Clock::now());
       loss_sum += loss;
       step_tokens += count_tokens(batch);
       step_samples += batch.input_ids.size(0);
@@ -215,8 +218,10 @@ TrainResult train(const TrainingJob& job, const TrainerCallbacks& callbacks,
       continue;
     }
     const double lr = t.learning_rate * schedule.factor(state.step);
+    const auto update_start = Clock::now();
     optimizer->step(lr);
     optimizer->zero_grad();
+    compute_seconds += seconds_between(update_start, Clock::now());
     ++state.step;
     state.tokens += step_tokens;
     state.samples += step_samples;
@@ -237,6 +242,8 @@ TrainResult train(const TrainingJob& job, const TrainerCallbacks& callbacks,
     metrics.tokens_per_second = static_cast<double>(step_tokens) / step_seconds;
     metrics.samples_per_second = static_cast<double>(step_samples) / step_seconds;
     metrics.elapsed_seconds = seconds_between(start, now);
+    metrics.step_seconds = seconds_between(step_start, now);
+    metrics.compute_seconds = compute_seconds;
     metrics.eta_seconds = metrics.elapsed_seconds / static_cast<double>(state.step - first_step) *
                           static_cast<double>(plan.total_steps - state.step);
     read_process_memory(memory);
