@@ -36,7 +36,7 @@ std::string last_component(const std::string& path) {
 class LoraAdapter final : public LinearAdapter {
  public:
   LoraAdapter(LinearImpl& layer, int64_t rank, double scale, double dropout, uint64_t seed,
-              bool quantize, bool double_quantization)
+              bool quantize, bool double_quantization, bool dora)
       : scale_(scale), dropout_(dropout) {
     const int64_t in = layer.weight.size(1), out = layer.weight.size(0);
     const auto options = layer.weight.options().requires_grad(false);
@@ -59,15 +59,38 @@ class LoraAdapter final : public LinearAdapter {
         bound);
     lora_a->weight.set_data(lora_a->weight.to(options.device(), options.dtype()));
     lora_b->weight.set_data(torch::zeros({out, rank}, options));
+    if (dora) {
+      // DoRA's magnitude starts as the row norms of the (dequantised) base weight.
+      auto holder =
+          layer.register_module("lora_magnitude_vector", std::make_shared<torch::nn::Module>());
+      magnitude_ = holder->register_parameter(
+          "weight", base_weight(layer).norm(2, 1).to(options.dtype()), false);
+    }
   }
 
   torch::Tensor forward(LinearImpl& layer, const torch::Tensor& x) override {
     const torch::Tensor base =
         quantized_ ? nf4_linear(x, *quantized_, layer.bias) : layer.base_forward(x);
     if (merged_ || !lora_a) return base;
-    const torch::Tensor input = torch::dropout(x, dropout_, layer.is_training() && dropout_ > 0);
-    return base +
-           lora_b(lora_a(input.to(lora_a->weight.scalar_type()))).to(base.scalar_type()) * scale_;
+    const bool drop = layer.is_training() && dropout_ > 0;
+    const torch::Tensor input = torch::dropout(x, dropout_, drop);
+    const torch::Tensor lora =
+        lora_b(lora_a(input.to(lora_a->weight.scalar_type()))).to(base.scalar_type()) * scale_;
+    if (!magnitude_.defined()) return base + lora;
+    // DoRA as PEFT computes it: m / ‖W + s·B·A‖ per output row, the norm detached (DoRA §4.3),
+    // applied to the base and LoRA outputs: base + (f - 1)·W·x' + f·s·B·A·x'.
+    torch::Tensor norm;
+    {
+      torch::NoGradGuard no_grad;
+      norm = (base_weight(layer) + delta()).norm(2, 1);
+    }
+    const torch::Tensor factor = (magnitude_.to(torch::kFloat32) / norm).to(base.scalar_type());
+    torch::Tensor plain = base;
+    if (drop || layer.bias.defined()) {
+      plain = quantized_ ? nf4_linear(input, *quantized_, torch::Tensor())
+                         : torch::nn::functional::linear(input, layer.weight);
+    }
+    return base + (factor - 1) * plain + factor * lora;
   }
 
   // B·A·scale in fp32, the update merge() adds to the base weight.
@@ -76,14 +99,36 @@ class LoraAdapter final : public LinearAdapter {
            scale_;
   }
 
+  // The merged weight, and what unmerge needs to undo it: W' = f·(W + ΔW) with DoRA's row
+  // factor f (1 without DoRA).
+  torch::Tensor merged_weight(const torch::Tensor& weight) {
+    const torch::Tensor updated = weight.to(torch::kFloat32) + delta();
+    if (!magnitude_.defined()) return updated;
+    merge_factor_ = (magnitude_.to(torch::kFloat32) / updated.norm(2, 1)).unsqueeze(1);
+    return updated * merge_factor_;
+  }
+  torch::Tensor unmerged_weight(const torch::Tensor& weight) const {
+    const torch::Tensor updated = magnitude_.defined() ? weight.to(torch::kFloat32) / merge_factor_
+                                                       : weight.to(torch::kFloat32);
+    return updated - delta();
+  }
+
   torch::nn::Linear lora_a{nullptr}, lora_b{nullptr};
+  torch::Tensor magnitude_;  // DoRA magnitude [out], else undefined
   bool merged_ = false;
   int64_t base_elements_ = 0;             // elements of the quantised weight (QLoRA)
   std::unique_ptr<Nf4Tensor> quantized_;  // NF4 base weight (QLoRA), else null
 
  private:
+  // The base weight in fp32 (dequantised for QLoRA).
+  torch::Tensor base_weight(const LinearImpl& layer) const {
+    return quantized_ ? nf4_dequantize(*quantized_, torch::kFloat32)
+                      : layer.weight.to(torch::kFloat32);
+  }
+
   double scale_;
   double dropout_;
+  torch::Tensor merge_factor_;  // DoRA's f at merge time, [out,1]
 };
 
 class LoraMethod final : public AppliedMethod {
@@ -94,10 +139,6 @@ class LoraMethod final : public AppliedMethod {
     if (m.lora_rank <= 0) {
       throw make_error("lora_rank " + std::to_string(m.lora_rank) + " must be positive",
                        "lora_rank", "Use e.g. 8.");
-    }
-    if (m.use_dora) {
-      throw make_error("use_dora (DoRA) is not implemented", "use_dora",
-                       "Set use_dora: false to train plain LoRA.");
     }
     const bool quantize = m.quantization_bit == 4;
     if (m.quantization_bit != 0 && !quantize) {
@@ -160,16 +201,17 @@ class LoraMethod final : public AppliedMethod {
         m.use_rslora ? alpha / std::sqrt(double(m.lora_rank)) : alpha / double(m.lora_rank);
     uint64_t seed = static_cast<uint64_t>(config.training.seed);
     for (const auto& [path, linear] : targets) {
-      auto adapter = std::make_shared<LoraAdapter>(*linear, m.lora_rank, scale, m.lora_dropout,
-                                                   seed++, quantize, m.double_quantization);
+      auto adapter =
+          std::make_shared<LoraAdapter>(*linear, m.lora_rank, scale, m.lora_dropout, seed++,
+                                        quantize, m.double_quantization, m.use_dora);
       linear->adapter = adapter;
       adapters_.emplace_back(path, adapter);
       target_names_.insert(last_component(path));
     }
     // As bitsandbytes' 4-bit loading, QLoRA quantises every linear layer but the heads.
     for (const auto& [path, linear] : quantized_only) {
-      auto adapter =
-          std::make_shared<LoraAdapter>(*linear, 0, 0.0, 0.0, 0, true, m.double_quantization);
+      auto adapter = std::make_shared<LoraAdapter>(*linear, 0, 0.0, 0.0, 0, true,
+                                                   m.double_quantization, false);
       linear->adapter = adapter;
       quantized_only_.push_back(adapter);
     }
@@ -192,6 +234,7 @@ class LoraMethod final : public AppliedMethod {
     for (const auto& [path, adapter] : adapters_) {
       adapter->lora_a->weight.set_requires_grad(true);
       adapter->lora_b->weight.set_requires_grad(true);
+      if (adapter->magnitude_.defined()) adapter->magnitude_.set_requires_grad(true);
     }
   }
 
@@ -242,7 +285,7 @@ class LoraMethod final : public AppliedMethod {
         {"revision", nullptr},
         {"target_modules", std::vector<std::string>(target_names_.begin(), target_names_.end())},
         {"task_type", task.empty() ? nlohmann::json(nullptr) : nlohmann::json(task)},
-        {"use_dora", false},
+        {"use_dora", m.use_dora},
         {"use_rslora", m.use_rslora}};
     std::filesystem::create_directories(folder);
     write_file_atomic(folder / "adapter_config.json", adapter_config.dump(2) + "\n");
@@ -255,8 +298,8 @@ class LoraMethod final : public AppliedMethod {
                         [](const auto& item) { return item.second->quantized_ != nullptr; });
   }
 
-  void merge() override { fold(+1); }
-  void unmerge() override { fold(-1); }
+  void merge() override { fold(true); }
+  void unmerge() override { fold(false); }
 
   MemoryEstimate estimate_memory(int64_t batch, int64_t length) const override {
     MemoryEstimate estimate = estimate_for(*model_, trainable(), batch, length);
@@ -268,12 +311,11 @@ class LoraMethod final : public AppliedMethod {
   }
 
  private:
-  void fold(int sign) {
+  void fold(bool merging) {
     if (!can_merge()) {
       throw make_error("a 4-bit (QLoRA) base cannot be merged exactly", "merge",
                        "Load the base in full precision and merge the saved adapter there.");
     }
-    const bool merging = sign > 0;
     torch::NoGradGuard no_grad;
     for (auto& [path, adapter] : adapters_) {
       if (adapter->merged_ == merging) {
@@ -281,7 +323,8 @@ class LoraMethod final : public AppliedMethod {
                          path, merging ? "Call unmerge() first." : "Call merge() first.");
       }
       auto* linear = model_->named_modules()[path]->as<LinearImpl>();
-      const torch::Tensor weight = linear->weight.to(torch::kFloat32) + sign * adapter->delta();
+      const torch::Tensor weight = merging ? adapter->merged_weight(linear->weight)
+                                           : adapter->unmerged_weight(linear->weight);
       linear->weight.copy_(weight.to(linear->weight.scalar_type()));
       adapter->merged_ = merging;
     }
@@ -297,6 +340,8 @@ class LoraMethod final : public AppliedMethod {
 }  // namespace
 
 std::string peft_task_type(const LanguageModel& model) {
+  // A verbalizer classifies with a masked-LM head, which PEFT has no task type for.
+  if (model.architecture().find("ForMaskedLM") != std::string::npos) return "";
   switch (model.task()) {
     case ModelTask::kCausalLm:
       return "CAUSAL_LM";

@@ -3,7 +3,8 @@
 // targeted tb::Linear gets lora_A [r,in] (kaiming-uniform, a=√5) and lora_B [out,r] (zeros)
 // and computes base(x) + B(A(dropout(x)))·alpha/r (alpha/√r with rsLoRA). The base is frozen
 // (and stored in NF4 for QLoRA); modules_to_save (additional_target, plus the classification
-// head for sequence classification) train fully. save() writes a PEFT adapter folder.
+// head for sequence classification) train fully. use_dora adds DoRA's per-row magnitude
+// (lora_magnitude_vector). save() writes a PEFT adapter folder.
 
 #include <memory>
 
@@ -16,7 +17,8 @@ namespace tb {
 std::unique_ptr<AppliedMethod> apply_lora(std::shared_ptr<LanguageModel> model,
                                           const RunConfig& config);
 
-/// PEFT's task_type for a model ("CAUSAL_LM", "SEQ_CLS", "FEATURE_EXTRACTION"; "" for MLM).
+/// PEFT's task_type for a model ("CAUSAL_LM", "SEQ_CLS", "FEATURE_EXTRACTION"; "" for a
+/// masked-LM model, verbalizer-wrapped or not: PEFT has no task type for it).
 std::string peft_task_type(const LanguageModel& model);
 
 }  // namespace tb

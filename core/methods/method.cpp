@@ -102,8 +102,10 @@ int64_t activation_bytes(const LanguageModel& model, int64_t batch, int64_t leng
   // Korthikanti et al.'s accounting without recomputation.
   const int64_t per_layer = tokens * (6 * hidden + 3 * inner + 2 * heads * length) * element;
   // Token logits and their fp32 softmax for LM heads; classification logits are negligible.
-  const bool token_logits =
-      model.task() == ModelTask::kCausalLm || model.task() == ModelTask::kMaskedLm;
+  // (A verbalizer still computes the MLM head over every position.)
+  const bool token_logits = model.task() == ModelTask::kCausalLm ||
+                            model.task() == ModelTask::kMaskedLm ||
+                            model.architecture().find("ForMaskedLM") != std::string::npos;
   const int64_t logits = token_logits ? tokens * model.vocab_size() * (element + 4) : 0;
   return kept_layers * per_layer + (kept_layers > 0 || token_logits ? logits : 0);
 }

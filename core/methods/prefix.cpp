@@ -1,6 +1,7 @@
 #include "core/methods/prefix.h"
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "core/io/safetensors.h"
 #include "core/methods/lora.h"
@@ -163,10 +164,13 @@ class PrefixMethod final : public AppliedMethod {
   void save(const std::filesystem::path& folder) const override {
     const PrefixShape& shape = prefix_->shape();
     const std::string task = peft_task_type(*prefix_);
-    nlohmann::json modules_to_save = nullptr;
-    if (prefix_->task() == ModelTask::kSequenceClassification) {
-      modules_to_save = {prefix_->is_decoder() ? "score" : "classifier"};
+    std::set<std::string> heads;  // modules trained fully next to the prefix
+    for (const auto& [name, tensor] : trainable()) {
+      if (name.rfind("prefix_encoder.", 0) != 0) heads.insert(name.substr(0, name.find('.')));
     }
+    const nlohmann::json modules_to_save =
+        heads.empty() ? nlohmann::json(nullptr)
+                      : nlohmann::json(std::vector<std::string>(heads.begin(), heads.end()));
     const nlohmann::json adapter_config = {
         {"auto_mapping", nullptr},
         {"base_model_name_or_path", config_.model.model_name_or_path},
