@@ -14,6 +14,8 @@ namespace tb {
 
 /// Adds LoRA adapters to the modules lora_target names (or all linear layers but the output
 /// head for all / all-linear); tb::Error listing the linear modules when a target matches none.
+/// With quantization_bit 4 every linear layer but the heads is stored in NF4 on the device it
+/// is on now: move the model to its device first.
 std::unique_ptr<AppliedMethod> apply_lora(std::shared_ptr<LanguageModel> model,
                                           const RunConfig& config);
 

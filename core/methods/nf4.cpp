@@ -1,5 +1,8 @@
 #include "core/methods/nf4.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "core/util/error.h"
 
 namespace tb {
@@ -7,6 +10,45 @@ namespace tb {
 namespace {
 
 constexpr int64_t kScaleBlock = 256;  // block size of the double quantisation
+
+}  // namespace
+
+const std::vector<float>& nf4_scale_code() {
+  // create_dynamic_map(signed=True, 7, 8): for decade i (10^-6 … 10^0), the 2^i midpoints of
+  // a linear split of [0.1, 1] into 2^i parts, both signs, plus 0 and 1.
+  static const std::vector<float> code = [] {
+    std::vector<double> values;
+    for (int i = 0; i < 7; ++i) {
+      const int count = (1 << i) + 1;  // boundaries
+      const double decade = std::pow(10.0, -6 + i);
+      for (int j = 0; j + 1 < count; ++j) {
+        const double low = 0.1 + 0.9 * j / (count - 1), high = 0.1 + 0.9 * (j + 1) / (count - 1);
+        values.push_back(decade * (low + high) / 2);
+        values.push_back(-decade * (low + high) / 2);
+      }
+    }
+    values.push_back(0.0);
+    values.push_back(1.0);
+    std::sort(values.begin(), values.end());
+    return std::vector<float>(values.begin(), values.end());
+  }();
+  return code;
+}
+
+namespace {
+
+// Index of the nearest entry of a sorted code for every value.
+torch::Tensor nearest_code(const torch::Tensor& values, const torch::Tensor& code) {
+  const int64_t n = code.numel();
+  const torch::Tensor midpoints = (code.slice(0, 1, n) + code.slice(0, 0, n - 1)) / 2;
+  return torch::bucketize(values, midpoints);
+}
+
+torch::Tensor dynamic_code_tensor(torch::Device device) {
+  const auto& code = nf4_scale_code();
+  return torch::from_blob(const_cast<float*>(code.data()), {int64_t(code.size())}, torch::kFloat32)
+      .to(device, /*non_blocking=*/false, /*copy=*/true);
+}
 
 torch::Tensor code_tensor(torch::Device device) {
   const auto& code = nf4_code();
@@ -81,31 +123,27 @@ Nf4Tensor nf4_quantize(const torch::Tensor& weights, bool double_quantization, i
   const torch::Tensor absmax = flat.abs().amax(1);
   const torch::Tensor normalised = flat / absmax.clamp_min(1e-30).unsqueeze(1);
   // Nearest code value: count how many midpoints between neighbours lie below the value.
-  const torch::Tensor code = code_tensor(flat.device());
-  const torch::Tensor midpoints = (code.slice(0, 1, 16) + code.slice(0, 0, 15)) / 2;
   const torch::Tensor index =
-      torch::bucketize(normalised.reshape({-1}), midpoints).to(torch::kUInt8);
+      nearest_code(normalised.reshape({-1}), code_tensor(flat.device())).to(torch::kUInt8);
   const torch::Tensor pairs = index.view({-1, 2});
   out.packed = (pairs.select(1, 0) * 16 + pairs.select(1, 1)).to(torch::kUInt8).contiguous();
   if (!double_quantization) {
     out.absmax = absmax.contiguous();
     return out;
   }
-  // Double quantisation: subtract the mean, then 8-bit codes per 256 scales, each block
-  // scaled by its own absolute maximum (symmetric, code 128 = 0).
+  // Double quantisation as bitsandbytes: subtract the mean, then blocks of 256 scales coded
+  // with the dynamic 8-bit map relative to each block's absolute maximum.
   out.absmax_offset = absmax.mean().item<float>();
   const int64_t scale_blocks = (blocks + kScaleBlock - 1) / kScaleBlock;
   const torch::Tensor centred = torch::constant_pad_nd(absmax - out.absmax_offset,
                                                        {0, scale_blocks * kScaleBlock - blocks}, 0)
                                     .view({scale_blocks, kScaleBlock});
   out.absmax_scales = centred.abs().amax(1).contiguous();
-  out.absmax_codes =
-      (torch::round(centred / out.absmax_scales.clamp_min(1e-30).unsqueeze(1) * 127) + 128)
-          .clamp(1, 255)
-          .to(torch::kUInt8)
-          .reshape({-1})
-          .slice(0, 0, blocks)
-          .contiguous();
+  const torch::Tensor relative = centred / out.absmax_scales.clamp_min(1e-30).unsqueeze(1);
+  out.absmax_codes = nearest_code(relative.reshape({-1}), dynamic_code_tensor(flat.device()))
+                         .to(torch::kUInt8)
+                         .slice(0, 0, blocks)
+                         .contiguous();
   return out;
 }
 
@@ -114,7 +152,9 @@ torch::Tensor nf4_block_scales(const Nf4Tensor& tensor) {
   const int64_t blocks = tensor.absmax_codes.numel();
   const torch::Tensor scales =
       tensor.absmax_scales.repeat_interleave(kScaleBlock).slice(0, 0, blocks);
-  return (tensor.absmax_codes.to(torch::kFloat32) - 128) / 127 * scales + tensor.absmax_offset;
+  const torch::Tensor code = dynamic_code_tensor(tensor.absmax_codes.device());
+  return code.index_select(0, tensor.absmax_codes.to(torch::kInt64)) * scales +
+         tensor.absmax_offset;
 }
 
 torch::Tensor nf4_dequantize(const Nf4Tensor& tensor, torch::ScalarType dtype) {

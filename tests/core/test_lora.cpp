@@ -8,6 +8,7 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -236,6 +237,32 @@ class TestLora : public QObject {
     QCOMPARE(back[2].item<float>(), code[8]);
     QCOMPARE(back[64].item<float>(), -4.0f);
     QCOMPARE(back[65].item<float>(), 0.0f);
+  }
+
+  void nf4DoubleQuantisationUsesTheDynamicMap() {
+    const auto& map = tb::nf4_scale_code();
+    QCOMPARE(map.size(), size_t(256));
+    QVERIFY(std::is_sorted(map.begin(), map.end()));
+    QCOMPARE(map[255], 1.0f);
+    QCOMPARE(map[254], 0.99296875f);  // (0.1 + 0.9·63/64 + 1) / 2
+    QCOMPARE(map[0], -0.99296875f);
+    QCOMPARE(map[128], 5.5e-7f);  // 10⁻⁶ · (0.1 + 1) / 2, the smallest positive
+    QCOMPARE(map[127], 0.0f);
+    // 300 blocks of 64 (2 blocks of 256 scales); one block of each kind holds an exact
+    // multiple of the map: its scale comes back exactly.
+    torch::Tensor weights = torch::zeros({300 * 64});
+    for (int64_t b = 0; b < 300; ++b) weights[b * 64] = 1.0 + 0.01 * double(b % 7);
+    const tb::Nf4Tensor q = tb::nf4_quantize(weights, true);
+    QCOMPARE(q.absmax_codes.numel(), int64_t(300));
+    QCOMPARE(q.absmax_scales.numel(), int64_t(2));
+    const torch::Tensor true_scales = weights.view({300, 64}).amax(1);
+    const torch::Tensor scales = tb::nf4_block_scales(q);
+    QCOMPARE(q.absmax_offset, true_scales.mean().item<float>());
+    // The error is at most half a step of the map near 1 (0.9/64/2) times the block of scales'
+    // largest deviation from the mean.
+    const double spread = (true_scales - q.absmax_offset).abs().max().item<double>();
+    QVERIFY(max_diff(scales, true_scales) <= 0.9 / 64 / 2 * spread * 1.0001);
+    QVERIFY(max_diff(scales, true_scales) > 0);  // really 8-bit, not a copy
   }
 
   void nf4ErrorAndBitsPerWeight() {
