@@ -146,7 +146,6 @@ class LoraMethod final : public AppliedMethod {
           "quantization_bit " + std::to_string(m.quantization_bit) + " is not supported",
           "quantization_bit", "Use 4 (NF4, QLoRA) or 0.");
     }
-    set_requires_grad(*model_, false);
 
     // modules_to_save: additional_target plus, as PEFT does for SEQ_CLS, the classifier.
     std::vector<std::string> save_names = m.additional_target;
@@ -196,6 +195,15 @@ class LoraMethod final : public AppliedMethod {
       }
     }
 
+    for (const auto& item : linears) {
+      if (item.second->adapter) {
+        throw make_error("the model already has a LoRA/QLoRA adapter", item.first,
+                         "Apply lora once per loaded model (load the model again for a new run).");
+      }
+    }
+
+    // Checks are done: from here on the model changes.
+    set_requires_grad(*model_, false);
     const double alpha = effective_lora_alpha(config);
     const double scale =
         m.use_rslora ? alpha / std::sqrt(double(m.lora_rank)) : alpha / double(m.lora_rank);

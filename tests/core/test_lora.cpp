@@ -55,6 +55,8 @@ class TestLora : public QObject {
     const int64_t per_layer = 4 * (64 + 64 + 48 + 48 + 80 + 80 + 80);
     QCOMPARE(all->report().trainable, 3 * per_layer);
 
+    QVERIFY_EXCEPTION_THROWN(tb::apply_method(model, config), tb::Error);  // applied twice
+
     config.method.lora_target = {"query"};
     try {
       tb::apply_method(tiny_llama(tb::ModelTask::kCausalLm), config);
