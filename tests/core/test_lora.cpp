@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/io/safetensors.h"
+#include "core/methods/adapter_load.h"
 #include "core/methods/nf4.h"
 #include "core/methods/registry.h"
 #include "core/nn/linear.h"
@@ -209,6 +210,48 @@ class TestLora : public QObject {
 
     auto fresh = tb::apply_method(tiny_llama(tb::ModelTask::kCausalLm), config);
     check_training(*fresh, ToySource::Kind::kCausalLm, 3e-2);
+  }
+
+  void loraAdapterRoundTrips() {
+    // Save a trained-looking rsLoRA + DoRA adapter with a classifier, load it onto a fresh
+    // copy of the base: same outputs. A config that disagrees with the tensors is refused.
+    QTemporaryDir dir;
+    const fs::path folder = dir.path().toStdString();
+    tb::RunConfig config = method_config("lora");
+    config.method.lora_target = {"query", "value"};
+    config.method.lora_rank = 4;
+    config.method.use_rslora = true;
+    config.method.use_dora = true;
+    auto model = tiny_bert(tb::ModelTask::kSequenceClassification);
+    model->eval();
+    auto method = tb::apply_method(model, config);
+    {
+      torch::NoGradGuard no_grad;
+      for (auto& [name, tensor] : method->trainable()) tensor.add_(torch::randn_like(tensor) * 0.1);
+    }
+    method->save(folder);
+    tb::ModelBatch batch = ToySource(ToySource::Kind::kClassify, 1).batch(0, 0);
+    const torch::Tensor expected = model->forward(batch).logits.detach();
+
+    auto fresh = tiny_bert(tb::ModelTask::kSequenceClassification);
+    fresh->eval();
+    QVERIFY(max_diff(fresh->forward(batch).logits, expected) > 1e-3);
+    auto loaded = tb::load_adapter(fresh, folder, method_config("lora"));
+    QCOMPARE(loaded->report().trainable, method->report().trainable);
+    QCOMPARE(max_diff(fresh->forward(batch).logits, expected), 0.0);
+
+    auto adapter_config = nlohmann::json::parse(tb::read_file(folder / "adapter_config.json"));
+    adapter_config["r"] = 8;
+    tb::write_file_atomic(folder / "adapter_config.json", adapter_config.dump());
+    try {
+      tb::load_adapter(tiny_bert(tb::ModelTask::kSequenceClassification), folder,
+                       method_config("lora"));
+      QFAIL("a rank mismatch was accepted");
+    } catch (const tb::Error& error) {
+      QVERIFY2(QString(error.what()).contains("lora_A.weight") &&
+                   QString(error.what()).contains("shape"),
+               error.what());
+    }
   }
 
   void nf4MatchesTableAndLayout() {

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/io/safetensors.h"
+#include "core/methods/adapter_load.h"
 #include "core/methods/registry.h"
 #include "core/methods/verbalizer.h"
 #include "core/util/atomic_file.h"
@@ -48,6 +49,36 @@ class TestPrefix : public QObject {
     QCOMPARE(adapter_config["num_virtual_tokens"].get<int>(), 5);
     QCOMPARE(adapter_config["num_layers"].get<int>(), 3);
     QCOMPARE(adapter_config["task_type"].get<std::string>(), std::string("CAUSAL_LM"));
+  }
+
+  void prefixAdapterRoundTrips() {
+    // Trained with the projection MLP, saved as PEFT does (the projected prompt), loaded as
+    // PEFT's inference mode does (the prompt as a plain embedding): same outputs.
+    QTemporaryDir dir;
+    const fs::path folder = dir.path().toStdString();
+    tb::RunConfig config = method_config("ptuning");
+    config.method.pre_seq_len = 6;
+    config.method.prefix_projection = true;
+    config.method.prefix_hidden_size = 24;
+    auto method = tb::apply_method(tiny_bert(tb::ModelTask::kSequenceClassification), config);
+    method->model()->eval();
+    {
+      torch::NoGradGuard no_grad;
+      for (auto& [name, tensor] : method->trainable()) tensor.add_(torch::randn_like(tensor) * 0.1);
+    }
+    method->save(folder);
+    const auto adapter_config =
+        nlohmann::json::parse(tb::read_file(folder / "adapter_config.json"));
+    QCOMPARE(adapter_config["modules_to_save"], nlohmann::json({"classifier"}));
+    tb::ModelBatch batch = ToySource(ToySource::Kind::kClassify, 1).batch(0, 0);
+    const torch::Tensor expected = method->model()->forward(batch).logits.detach();
+    auto loaded = tb::load_adapter(tiny_bert(tb::ModelTask::kSequenceClassification), folder,
+                                   method_config("ptuning"));
+    loaded->model()->eval();
+    const double diff = max_diff(loaded->model()->forward(batch).logits, expected);
+    qInfo("prefix adapter reloaded: max abs diff %.3g", diff);
+    QVERIFY(diff < 1e-5);
+    QCOMPARE(loaded->report().trainable, int64_t(6 * 2 * 2 * 4 * 8 + 32 * 2 + 2));
   }
 
   void prefixIsSeenByEveryTokenAndPaddingStaysMasked() {
