@@ -1,4 +1,5 @@
-// core/methods: full fine-tuning, Freeze (layers, modules, head only) and memory estimates.
+// core/methods: full fine-tuning, Freeze (layers, modules, head only), memory estimates, and
+// recipes A (four methods on a BERT) and B (QLoRA on a Llama) on init-model folders.
 // LibTorch before Qt: Qt's `slots` macro would break torch's headers.
 #include <torch/torch.h>
 
@@ -10,6 +11,8 @@
 
 #include "core/io/safetensors.h"
 #include "core/methods/registry.h"
+#include "core/methods/verbalizer.h"
+#include "core/models/init_model.h"
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
 #include "method_fixtures.h"
@@ -100,6 +103,91 @@ class TestMethods : public QObject {
     QCOMPARE(four.activations, 4 * one.activations);
     QCOMPARE(one.total(), one.weights + one.gradients + one.optimizer + one.activations);
     QVERIFY(QString::fromStdString(one.text()).contains("activations"));
+  }
+
+  void recipeAFourMethodsOnInitModel() {
+    // Recipe A on a tiny BERT written by init-model and loaded back like a real folder:
+    // full, LoRA (r 8, alpha 32, dropout 0.1, query/value, classifier saved), P-tuning v2 with
+    // the prompt template + verbalizer, and Freeze (head only). Each learns and saves.
+    QTemporaryDir dir;
+    const fs::path root = dir.path().toStdString();
+    tb::write_file_atomic(root / "config.json",
+                          nlohmann::json{{"initializer_range", 0.2},
+                                         {"hidden_dropout_prob", 0.0},
+                                         {"attention_probs_dropout_prob", 0.0}}
+                              .dump());
+    tb::InitModelOptions init;
+    init.arch = "bert";
+    init.out = root / "bert";
+    init.config = root / "config.json";
+    init.vocab_size = kVocab;
+    init.hidden_size = 32;
+    init.num_layers = 2;
+    init.num_heads = 4;
+    init.intermediate_size = 64;
+    init.max_position_embeddings = 64;
+    init.seed = 3;
+    tb::init_model(init);
+    for (const std::string type : {"full", "lora", "ptuning", "freeze"}) {
+      const bool verbalizer = type == "ptuning";
+      tb::LoadOptions load;
+      load.task = verbalizer ? tb::ModelTask::kMaskedLm : tb::ModelTask::kSequenceClassification;
+      load.num_labels = 2;
+      std::shared_ptr<tb::LanguageModel> model = tb::load_model(init.out, load).model;
+      if (verbalizer) model = tb::make_verbalizer_model(model, {{10}, {20}});
+      tb::RunConfig config = method_config(type);
+      config.model.model_name_or_path = init.out.string();
+      config.method.lora_rank = 8;
+      config.method.lora_alpha = 32;
+      config.method.lora_dropout = 0.1;
+      config.method.lora_target = {"query", "value"};
+      config.method.pre_seq_len = 8;
+      config.method.freeze_trainable_layers = 0;
+      config.method.freeze_extra_modules = {"classifier"};
+      auto method = tb::apply_method(model, config);
+      qInfo("recipe A, %s: %s", type.c_str(), method->report().text().c_str());
+      check_training(*method, verbalizer ? ToySource::Kind::kVerbalize : ToySource::Kind::kClassify,
+                     type == "full"     ? 1e-3
+                     : type == "freeze" ? 1e-1
+                                        : 3e-2);
+      const fs::path out = root / ("out-" + type);
+      method->save(out);
+      const bool adapter = type == "lora" || type == "ptuning";
+      QVERIFY(fs::exists(out / (adapter ? "adapter_model.safetensors" : "model.safetensors")));
+      QVERIFY(fs::exists(out / (adapter ? "adapter_config.json" : "config.json")));
+    }
+  }
+
+  void recipeBQloraOnInitModel() {
+    // Recipe B's method on a tiny Llama from init-model: 4-bit NF4 base, LoRA r 8, alpha 32,
+    // q_proj/v_proj, dropout 0.05 (the toy batches and learning rate are the test's own).
+    QTemporaryDir dir;
+    const fs::path root = dir.path().toStdString();
+    tb::write_file_atomic(root / "config.json", nlohmann::json{{"initializer_range", 0.2}}.dump());
+    tb::InitModelOptions init;
+    init.arch = "llama";
+    init.out = root / "llama";
+    init.config = root / "config.json";
+    init.vocab_size = kVocab;
+    init.hidden_size = 64;
+    init.num_layers = 2;
+    init.num_heads = 4;
+    init.seed = 4;
+    tb::init_model(init);
+    tb::RunConfig config = method_config("lora");
+    config.model.model_name_or_path = init.out.string();
+    config.method.quantization_bit = 4;
+    config.method.lora_rank = 8;
+    config.method.lora_alpha = 32;
+    config.method.lora_dropout = 0.05;
+    config.method.lora_target = {"q_proj", "v_proj"};
+    auto method = tb::apply_method(tb::load_model(init.out).model, config);
+    qInfo("recipe B: %s", method->report().text().c_str());
+    QCOMPARE(method->report().trainable, int64_t(2 * 2 * 8 * (64 + 64)));
+    check_training(*method, ToySource::Kind::kCausalLm, 3e-2);
+    method->save(root / "adapter");
+    tb::SafetensorsFile file(root / "adapter" / "adapter_model.safetensors");
+    QCOMPARE(file.names().size(), size_t(2 * 2 * 2));
   }
 };
 
