@@ -8,22 +8,11 @@ namespace {
 
 class FullMethod final : public AppliedMethod {
  public:
-  explicit FullMethod(std::shared_ptr<LanguageModel> model) : model_(std::move(model)) {
-    for (auto& item : model_->named_parameters()) item.value().set_requires_grad(true);
+  explicit FullMethod(std::shared_ptr<LanguageModel> model) : AppliedMethod(std::move(model)) {
+    set_requires_grad(*model_, true);
   }
   std::string name() const override { return "full"; }
-  std::vector<NamedParameter> trainable() const override {
-    std::vector<NamedParameter> parameters;
-    for (const auto& item : model_->named_parameters()) {
-      parameters.emplace_back(item.key(), item.value());
-    }
-    return parameters;
-  }
-  TrainableReport report() const override { return count_parameters(*model_); }
   void save(const std::filesystem::path& folder) const override { save_model(*model_, folder); }
-
- private:
-  std::shared_ptr<LanguageModel> model_;
 };
 
 }  // namespace

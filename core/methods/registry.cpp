@@ -1,8 +1,9 @@
 #include "core/methods/registry.h"
 
-#include <cstdio>
-
+#include "core/methods/freeze.h"
 #include "core/methods/full.h"
+#include "core/methods/lora.h"
+#include "core/methods/prefix.h"
 #include "core/util/error.h"
 #include "core/util/text.h"
 
@@ -11,6 +12,9 @@ namespace tb {
 const std::vector<MethodEntry>& methods() {
   static const std::vector<MethodEntry> entries = {
       {"full", &apply_full},
+      {"freeze", &apply_freeze},
+      {"lora", &apply_lora},
+      {"ptuning", &apply_prefix},
   };
   return entries;
 }
@@ -25,30 +29,6 @@ std::unique_ptr<AppliedMethod> apply_method(std::shared_ptr<LanguageModel> model
   throw make_error(
       "finetuning_type '" + config.method.finetuning_type + "' is not available in this build",
       "finetuning_type", "Use one of: " + join(names, ", ") + ".");
-}
-
-std::string TrainableReport::text() const {
-  // Thousands separators, as PEFT prints them.
-  const auto grouped = [](int64_t value) {
-    std::string digits = std::to_string(value);
-    for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) digits.insert(i, ",");
-    return digits;
-  };
-  char percent[32];
-  std::snprintf(
-      percent, sizeof(percent), "%.4f",
-      total > 0 ? 100.0 * static_cast<double>(trainable) / static_cast<double>(total) : 0.0);
-  return "trainable params: " + grouped(trainable) + " || all params: " + grouped(total) +
-         " || trainable%: " + percent;
-}
-
-TrainableReport count_parameters(const LanguageModel& model) {
-  TrainableReport report;
-  for (const auto& parameter : model.parameters()) {
-    report.total += parameter.numel();
-    if (parameter.requires_grad()) report.trainable += parameter.numel();
-  }
-  return report;
 }
 
 }  // namespace tb

@@ -4,6 +4,7 @@
 
 #include "core/io/hf_folder.h"
 #include "core/models/heads.h"
+#include "core/nn/linear.h"
 #include "core/nn/mlp.h"
 #include "core/util/error.h"
 
@@ -26,18 +27,17 @@ torch::nn::LayerNorm layer_norm(torch::nn::Module& parent, const BertConfig& con
           torch::nn::LayerNormOptions({config.hidden_size}).eps(config.layer_norm_eps)));
 }
 
-torch::nn::Linear linear(torch::nn::Module& parent, const std::string& name, int64_t in,
-                         int64_t out) {
-  return parent.register_module(name, torch::nn::Linear(in, out));
+Linear linear(torch::nn::Module& parent, const std::string& name, int64_t in, int64_t out) {
+  return parent.register_module(name, Linear(in, out));
 }
 
 // One encoder layer; the nesting mirrors transformers' BertLayer so names line up:
 // attention.self.{query,key,value}, attention.output.{dense,LayerNorm}, intermediate.dense,
 // output.{dense,LayerNorm}.
 struct BertLayerParts {
-  torch::nn::Linear query{nullptr}, key{nullptr}, value{nullptr}, attention_dense{nullptr};
+  Linear query{nullptr}, key{nullptr}, value{nullptr}, attention_dense{nullptr};
   torch::nn::LayerNorm attention_norm{nullptr};
-  torch::nn::Linear intermediate{nullptr}, output_dense{nullptr};
+  Linear intermediate{nullptr}, output_dense{nullptr};
   torch::nn::LayerNorm output_norm{nullptr};
 
   BertLayerParts(const BertConfig& c, torch::nn::Module& layer) {
@@ -93,16 +93,23 @@ class BertLm : public LanguageModel {
   }
 
   ModelOutput forward(const ModelBatch& batch, KvCache* cache) override {
-    if (cache) {
-      throw make_error("BERT is an encoder and takes no key/value cache", architecture());
-    }
     const torch::Tensor ids = batch.input_ids.to(torch::kInt64);
     if (!ids.defined() || ids.dim() != 2) {
       throw make_error("input_ids must be a [batch, length] tensor", architecture());
     }
     const int64_t length = ids.size(1);
-    if (length > config_.max_position_embeddings) {
-      throw make_error("sequence of " + std::to_string(length) + " tokens is longer than " +
+    // A cache is a fixed key/value prefix (P-tuning v2); as in transformers, positions of the
+    // tokens continue after it and the attention mask covers prefix + tokens.
+    const int64_t past = cache ? cache->length() : 0;
+    if (batch.attention_mask.defined() &&
+        (batch.attention_mask.dim() != 2 || batch.attention_mask.size(1) != past + length)) {
+      throw make_error(
+          "attention_mask must be [batch, " + std::to_string(past + length) + "] (prefix + tokens)",
+          architecture());
+    }
+    if (past + length > config_.max_position_embeddings) {
+      throw make_error("sequence of " + std::to_string(past + length) +
+                           " positions (prefix + tokens) is longer than " +
                            "max_position_embeddings " +
                            std::to_string(config_.max_position_embeddings),
                        architecture(), "Truncate the input (cutoff_len).");
@@ -110,7 +117,7 @@ class BertLm : public LanguageModel {
     const torch::Tensor positions =
         batch.position_ids.defined()
             ? batch.position_ids.to(ids.device())
-            : torch::arange(length, ids.options()).unsqueeze(0).expand_as(ids);
+            : torch::arange(past, past + length, ids.options()).unsqueeze(0).expand_as(ids);
     const torch::Tensor types = batch.token_type_ids.defined()
                                     ? batch.token_type_ids.to(ids.device()).to(torch::kInt64)
                                     : torch::zeros_like(ids);
@@ -127,10 +134,13 @@ class BertLm : public LanguageModel {
     const auto split = [&](const torch::Tensor& x) {
       return x.view({x.size(0), length, heads, dim}).transpose(1, 2);
     };
-    for (BertLayerParts& layer : layers_) {
+    for (size_t i = 0; i < layers_.size(); ++i) {
+      BertLayerParts& layer = layers_[i];
+      torch::Tensor keys = split(layer.key(h)), values = split(layer.value(h));
+      if (cache) std::tie(keys, values) = cache->append(i, keys, values);
       const torch::Tensor context =
-          attention(split(layer.query(h)), split(layer.key(h)), split(layer.value(h)), mask,
-                    1.0 / std::sqrt(double(dim)), config_.attention_probs_dropout_prob, training)
+          attention(split(layer.query(h)), keys, values, mask, 1.0 / std::sqrt(double(dim)),
+                    config_.attention_probs_dropout_prob, training)
               .transpose(1, 2)
               .reshape({h.size(0), length, config_.hidden_size});
       const torch::Tensor attended = layer.attention_norm(
@@ -192,7 +202,7 @@ class BertLm : public LanguageModel {
       token_type_embeddings_{nullptr};
   torch::nn::LayerNorm embedding_norm_{nullptr};
   std::vector<BertLayerParts> layers_;
-  torch::nn::Linear pooler_{nullptr}, classifier_{nullptr};
+  Linear pooler_{nullptr}, classifier_{nullptr};
   MaskedLmHead mlm_{nullptr};
 };
 

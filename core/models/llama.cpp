@@ -4,6 +4,7 @@
 
 #include "core/io/hf_folder.h"
 #include "core/models/heads.h"
+#include "core/nn/linear.h"
 #include "core/nn/mlp.h"
 #include "core/nn/rms_norm.h"
 #include "core/util/error.h"
@@ -51,7 +52,7 @@ class LlamaAttentionImpl : public torch::nn::Module {
   LlamaAttentionImpl(const LlamaConfig& config, size_t layer) : config_(config), layer_(layer) {
     const bool qkv_bias = config.attention_bias || config.qkv_bias;
     const auto linear = [](int64_t in, int64_t out, bool bias) {
-      return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
+      return Linear(torch::nn::LinearOptions(in, out).bias(bias));
     };
     const int64_t q_width = config.num_attention_heads * config.head_dim;
     const int64_t kv_width = config.num_key_value_heads * config.head_dim;
@@ -83,7 +84,7 @@ class LlamaAttentionImpl : public torch::nn::Module {
     return o_proj(out.transpose(1, 2).reshape({batch, length, -1}));
   }
 
-  torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
+  Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
   RmsNorm q_norm{nullptr}, k_norm{nullptr};
 
  private:
@@ -155,14 +156,12 @@ class LlamaLm : public LanguageModel {
     if (task_ == ModelTask::kCausalLm && !config_.tie_word_embeddings) {
       lm_head_ = register_module(
           "lm_head",
-          torch::nn::Linear(
-              torch::nn::LinearOptions(config_.hidden_size, config_.vocab_size).bias(false)));
+          Linear(torch::nn::LinearOptions(config_.hidden_size, config_.vocab_size).bias(false)));
     }
     if (task_ == ModelTask::kSequenceClassification) {
       score_ = register_module(
           "score",
-          torch::nn::Linear(
-              torch::nn::LinearOptions(config_.hidden_size, config_.num_labels).bias(false)));
+          Linear(torch::nn::LinearOptions(config_.hidden_size, config_.num_labels).bias(false)));
     }
   }
 
@@ -242,8 +241,8 @@ class LlamaLm : public LanguageModel {
   ModelTask task_;
   Rotary rotary_;
   std::unique_ptr<LlamaBackbone> backbone_;
-  torch::nn::Linear lm_head_{nullptr};
-  torch::nn::Linear score_{nullptr};
+  Linear lm_head_{nullptr};
+  Linear score_{nullptr};
 };
 
 }  // namespace

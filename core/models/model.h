@@ -31,6 +31,7 @@ struct ModelBatch {
   torch::Tensor position_ids;    // [B,T] int64; undefined = derived from attention_mask
   torch::Tensor token_type_ids;  // [B,T] int64 segment ids (BERT); undefined = zeros
   torch::Tensor labels;          // causal LM / MLM: [B,T] with -100 ignored; classification: [B]
+  torch::Tensor mask_positions;  // [B] int64 index of the mask token (verbalizer); or undefined
 };
 
 /// Result of a forward pass.
@@ -43,8 +44,8 @@ struct ModelOutput {
 /// Base of every model family. Parameter names equal transformers' state-dict names.
 class LanguageModel : public torch::nn::Module {
  public:
-  /// Runs the model. `cache` (decoders only) supplies earlier keys/values and receives this
-  /// step's; the attention mask then covers past + new positions.
+  /// Runs the model. `cache` supplies earlier keys/values (decoders; for encoders a fixed
+  /// prefix) and receives this step's; the attention mask then covers past + new positions.
   virtual ModelOutput forward(const ModelBatch& batch, KvCache* cache = nullptr) = 0;
   /// config.json "model_type" ("llama", "qwen2", "bert", …).
   virtual std::string model_type() const = 0;

@@ -42,7 +42,7 @@ GatedMlpImpl::GatedMlpImpl(const GatedMlpOptions& options_) : options(options_) 
 void GatedMlpImpl::reset() {
   check_activation(options.act(), "config.json");
   const auto linear = [&](int64_t in, int64_t out) {
-    return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(options.bias()));
+    return Linear(torch::nn::LinearOptions(in, out).bias(options.bias()));
   };
   gate_proj =
       register_module("gate_proj", linear(options.hidden_size(), options.intermediate_size()));

@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "core/nn/linear.h"
+
 namespace tb {
 
 /// Whether "hidden_act" names an activation this code implements.
@@ -35,10 +37,10 @@ class GatedMlpImpl : public torch::nn::Cloneable<GatedMlpImpl> {
   /// Applies the block to x [..., hidden_size].
   torch::Tensor forward(const torch::Tensor& x);
 
-  GatedMlpOptions options;               // as constructed
-  torch::nn::Linear gate_proj{nullptr};  // hidden → intermediate
-  torch::nn::Linear up_proj{nullptr};    // hidden → intermediate
-  torch::nn::Linear down_proj{nullptr};  // intermediate → hidden
+  GatedMlpOptions options;    // as constructed
+  Linear gate_proj{nullptr};  // hidden → intermediate
+  Linear up_proj{nullptr};    // hidden → intermediate
+  Linear down_proj{nullptr};  // intermediate → hidden
 };
 TORCH_MODULE(GatedMlp);
 
