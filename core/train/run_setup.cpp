@@ -6,7 +6,9 @@
 #include "core/data/loader.h"
 #include "core/data/subset.h"
 #include "core/data/task_examples.h"
+#include "core/methods/adapter_load.h"
 #include "core/methods/registry.h"
+#include "core/methods/verbalizer.h"
 #include "core/models/loader.h"
 #include "core/util/error.h"
 
@@ -31,6 +33,7 @@ class LoaderSource final : public BatchSource {
     model_batch.attention_mask = batch.attention_mask;
     model_batch.token_type_ids = batch.token_type_ids;
     model_batch.labels = class_labels_ ? batch.class_labels : batch.labels;
+    model_batch.mask_positions = batch.mask_positions;
     return model_batch;
   }
 
@@ -105,18 +108,42 @@ PreparedRun prepare_run(const RunConfig& config) {
     load.task = ModelTask::kSequenceClassification;
     load.num_labels = config.task.num_labels;
     class_labels = true;
+  } else if (run.task == "verbalizer") {
+    task.kind = data::TaskKind::kVerbalizer;
+    task.verbalizer.prompt_template = config.task.prompt_template;
+    task.verbalizer.max_length = config.data.cutoff_len;
+    load.task = ModelTask::kMaskedLm;
+    class_labels = true;
   } else {
     throw make_error("task '" + run.task + "' cannot be trained by this build yet", "task",
-                     "Use task lm or classification.");
+                     "Use task lm, classification or verbalizer (chat SFT templates come next).");
   }
 
   run.tokenizer = std::make_shared<Tokenizer>(Tokenizer::load(folder));
   LoadedModel loaded = load_model(folder, load);
   run.model = loaded.model;
+  if (run.task == "verbalizer") {
+    // Class c's logit is the MLM logit of its label word at the mask (recipe A.3).
+    std::vector<std::vector<int64_t>> label_ids;
+    for (const std::string& word : config.task.label_words) {
+      const std::vector<uint32_t> ids =
+          run.tokenizer->encode_ids(word, /*add_special_tokens=*/false);
+      if (ids.size() != 1) {
+        throw make_error("label word '" + word + "' is " + std::to_string(ids.size()) +
+                             " tokens for this tokenizer; a verbalizer word must be one token",
+                         "label_words", "Choose words that are single tokens in the vocabulary.");
+      }
+      label_ids.push_back({static_cast<int64_t>(ids.front())});
+    }
+    run.model = make_verbalizer_model(run.model, label_ids);
+  }
   for (const std::string& name : loaded.report.initialised) {
     run.notes.push_back("initialised " + name + " (not in the checkpoint; it will be trained)");
   }
-  run.method = apply_method(run.model, config);
+  run.method = config.model.adapter_name_or_path.empty()
+                   ? apply_method(run.model, config)
+                   : load_adapter(run.model, config.model.adapter_name_or_path, config);
+  run.model = run.method->model();  // P-tuning v2 wraps the model: train the wrapper
 
   const data::Dataset train_data = open_data(config.data.dataset.front(), config);
   std::unique_ptr<data::Dataset> eval_file;
