@@ -133,7 +133,10 @@ Command add_train_command(CLI::App& app) {
                       {"grad_norm", m.grad_norm},
                       {"tokens_per_second", m.tokens_per_second},
                       {"rss_bytes", m.memory.rss_bytes},
-                      {"eta_seconds", m.eta_seconds}});
+                      {"eta_seconds", m.eta_seconds},
+                      {"step_seconds", m.step_seconds},
+                      {"compute_seconds", m.compute_seconds},
+                      {"samples_per_second", m.samples_per_second}});
               } else if (terminal) {
                 std::cout << "\r\033[K" << progress_line(m, true) << std::flush;
               } else if (m.step % logging_steps == 0 || m.step == m.total_steps) {
