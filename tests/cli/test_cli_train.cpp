@@ -121,11 +121,14 @@ fs.writeFileSync('test.jsonl', test.slice(0, 60).join('\n') + '\n');)")
   }
 
   void adapterMethodsTrainThroughTheCli() {
-    // LoRA, QLoRA and P-tuning v2 through the same pipeline on the real mail: the loss falls,
-    // and each saves a PEFT adapter folder.
-    for (const QStringList& method : {QStringList{"finetuning_type=lora"},
-                                      QStringList{"finetuning_type=lora", "quantization_bit=4"},
-                                      QStringList{"finetuning_type=ptuning", "pre_seq_len=8"}}) {
+    // LoRA, QLoRA, P-tuning v2 and Freeze through the same pipeline on the real mail: the loss
+    // falls, and each saves its result (a PEFT adapter folder, or the model for Freeze).
+    for (const QStringList& method :
+         {QStringList{"finetuning_type=lora"},
+          QStringList{"finetuning_type=lora", "quantization_bit=4"},
+          QStringList{"finetuning_type=ptuning", "pre_seq_len=8"},
+          QStringList{"finetuning_type=freeze", "freeze_trainable_layers=1",
+                      "freeze_extra_modules=score"}}) {
       const QString out = "out-" + method.join("-").replace('=', '_');
       QStringList arguments = {"train",
                                "cls.yaml",
@@ -148,8 +151,12 @@ fs.writeFileSync('test.jsonl', test.slice(0, 60).join('\n') + '\n');)")
       const double last = (losses[46] + losses[47] + losses[48] + losses[49]) / 4;
       qInfo("%s: loss %.3f -> %.3f", qPrintable(method.join(" ")), first, last);
       QVERIFY2(last < first, qPrintable(QString("%1 → %2").arg(first).arg(last)));
-      QVERIFY(QFile::exists(dir_.filePath(out + "/adapter_model.safetensors")));
-      QVERIFY(QFile::exists(dir_.filePath(out + "/adapter_config.json")));
+      if (method.first() == "finetuning_type=freeze") {
+        QVERIFY(QFile::exists(dir_.filePath(out + "/model.safetensors")));  // a full model folder
+      } else {
+        QVERIFY(QFile::exists(dir_.filePath(out + "/adapter_model.safetensors")));
+        QVERIFY(QFile::exists(dir_.filePath(out + "/adapter_config.json")));
+      }
     }
   }
 
