@@ -1,5 +1,7 @@
 #include "core/methods/prefix.h"
 
+#include "core/models/wrapping_model.h"
+
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -43,11 +45,11 @@ PrefixShape prefix_shape(const LanguageModel& model) {
 
 // The wrapped model with the prefix encoder next to it. The inner model's children are
 // registered directly here so every parameter keeps its transformers name.
-class PrefixModel final : public LanguageModel {
+class PrefixModel final : public WrappingModel {
  public:
   PrefixModel(std::shared_ptr<LanguageModel> inner, PrefixShape shape, int64_t length,
               bool projection, int64_t projection_size, uint64_t seed)
-      : inner_(std::move(inner)), shape_(shape), length_(length) {
+      : WrappingModel(std::move(inner)), shape_(shape), length_(length) {
     for (const auto& child : inner_->named_children()) register_module(child.key(), child.value());
     for (const auto& item : inner_->named_parameters(/*recurse=*/false)) {
       register_parameter(item.key(), item.value(), item.value().requires_grad());
@@ -107,28 +109,9 @@ class PrefixModel final : public LanguageModel {
     return inner_->forward(extended, target);
   }
 
-  void train(bool on) override {
-    // The inner model reads its own training flag (dropout): keep it in step.
-    torch::nn::Module::train(on);
-    inner_->train(on);
-  }
-  std::string model_type() const override { return inner_->model_type(); }
-  std::string architecture() const override { return inner_->architecture(); }
-  ModelTask task() const override { return inner_->task(); }
-  bool is_decoder() const override { return inner_->is_decoder(); }
-  std::string base_prefix() const override { return inner_->base_prefix(); }
-  std::vector<std::string> head_prefixes() const override { return inner_->head_prefixes(); }
-  bool ignores_tensor(const std::string& name) const override {
-    return inner_->ignores_tensor(name);
-  }
-  nlohmann::json config_json() const override { return inner_->config_json(); }
-  double initializer_range() const override { return inner_->initializer_range(); }
-  int64_t vocab_size() const override { return inner_->vocab_size(); }
-
   const PrefixShape& shape() const { return shape_; }
 
  private:
-  std::shared_ptr<LanguageModel> inner_;
   PrefixShape shape_;
   int64_t length_;
   torch::Tensor embedding_;

@@ -1,5 +1,7 @@
 #include "core/methods/verbalizer.h"
 
+#include "core/models/wrapping_model.h"
+
 #include <nlohmann/json.hpp>
 
 #include "core/models/heads.h"
@@ -11,11 +13,11 @@ namespace {
 
 // The inner model's children are registered here directly so parameter names stay those of
 // the masked-LM checkpoint (methods and save() see transformers' names).
-class VerbalizerModel final : public LanguageModel {
+class VerbalizerModel final : public WrappingModel {
  public:
   VerbalizerModel(std::shared_ptr<LanguageModel> inner, std::vector<int64_t> word_ids,
                   std::vector<int64_t> word_class, int64_t classes, bool single_word)
-      : inner_(std::move(inner)), classes_(classes), single_word_(single_word) {
+      : WrappingModel(std::move(inner)), classes_(classes), single_word_(single_word) {
     for (const auto& child : inner_->named_children()) register_module(child.key(), child.value());
     for (const auto& item : inner_->named_parameters(/*recurse=*/false)) {
       register_parameter(item.key(), item.value(), item.value().requires_grad());
@@ -61,26 +63,9 @@ class VerbalizerModel final : public LanguageModel {
     return output;
   }
 
-  void train(bool on) override {
-    // The inner model reads its own training flag (dropout): keep it in step.
-    torch::nn::Module::train(on);
-    inner_->train(on);
-  }
-  std::string model_type() const override { return inner_->model_type(); }
-  std::string architecture() const override { return inner_->architecture(); }
   ModelTask task() const override { return ModelTask::kSequenceClassification; }
-  bool is_decoder() const override { return inner_->is_decoder(); }
-  std::string base_prefix() const override { return inner_->base_prefix(); }
-  std::vector<std::string> head_prefixes() const override { return inner_->head_prefixes(); }
-  bool ignores_tensor(const std::string& name) const override {
-    return inner_->ignores_tensor(name);
-  }
-  nlohmann::json config_json() const override { return inner_->config_json(); }
-  double initializer_range() const override { return inner_->initializer_range(); }
-  int64_t vocab_size() const override { return inner_->vocab_size(); }
 
  private:
-  std::shared_ptr<LanguageModel> inner_;
   int64_t classes_;
   bool single_word_;
   torch::Tensor word_ids_;    // every label word's token id, class by class
