@@ -9,7 +9,6 @@
 #include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <set>
 
 #include "core/util/atomic_file.h"
@@ -354,23 +353,6 @@ uint64_t SafetensorsCheckpoint::total_bytes() const {
 
 // --- writer ----------------------------------------------------------------------------------
 
-namespace {
-
-void write_all(int fd, const char* data, size_t size, const fs::path& temp) {
-  while (size > 0) {
-    const ssize_t written = ::write(fd, data, std::min<size_t>(size, size_t(1) << 30));
-    if (written < 0) {
-      if (errno == EINTR) continue;
-      throw make_error("cannot write (" + os_reason() + ")", temp.string(),
-                       "Check free disk space and permissions.");
-    }
-    data += written;
-    size -= static_cast<size_t>(written);
-  }
-}
-
-}  // namespace
-
 void save_safetensors(const fs::path& path,
                       const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
                       std::map<std::string, std::string> metadata) {
@@ -406,40 +388,14 @@ void save_safetensors(const fs::path& path,
   char length[8];
   for (int i = 0; i < 8; ++i) length[i] = static_cast<char>((uint64_t(text.size()) >> (8 * i)));
 
-  const fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
-  std::random_device random;
-  const fs::path temp = dir / ("." + path.filename().string() + ".tmp-" +
-                               std::to_string(::getpid()) + "-" + std::to_string(random()));
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    throw make_error("cannot create a file here (" + os_reason() + ")", dir.string(),
-                     "Check that the folder exists and is writable.");
-  }
-  try {
-    write_all(fd, length, 8, temp);
-    write_all(fd, text.data(), text.size(), temp);
+  write_file_atomic_pieces(path, [&](const PieceWriter& write) {
+    write(std::string_view(length, 8));
+    write(text);
     for (const auto& [name, tensor] : ordered) {
-      write_all(fd, static_cast<const char*>(tensor.data_ptr()),
-                tensor.numel() * tensor.element_size(), temp);
+      write(std::string_view(static_cast<const char*>(tensor.data_ptr()),
+                             static_cast<size_t>(tensor.numel() * tensor.element_size())));
     }
-    if (::fsync(fd) != 0) throw make_error("cannot flush (" + os_reason() + ")", temp.string());
-  } catch (...) {
-    ::close(fd);
-    ::unlink(temp.c_str());
-    throw;
-  }
-  ::close(fd);
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    const std::string reason = os_reason();
-    ::unlink(temp.c_str());
-    throw make_error("cannot replace the file (" + reason + ")", where,
-                     "Check permissions of the file and its folder.");
-  }
-  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    ::fsync(dir_fd);  // the rename itself must survive a crash
-    ::close(dir_fd);
-  }
+  });
 }
 
 }  // namespace tb

@@ -46,7 +46,8 @@ void write_all(int fd, std::string_view bytes, const fs::path& temp) {
 
 }  // namespace
 
-void write_file_atomic(const fs::path& path, std::string_view bytes) {
+void write_file_atomic_pieces(const fs::path& path,
+                              const std::function<void(const PieceWriter& write)>& fill) {
   const fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
   if (!fs::is_directory(dir)) {
     throw make_error("the folder does not exist", dir.string(),
@@ -59,7 +60,7 @@ void write_file_atomic(const fs::path& path, std::string_view bytes) {
                      "Check that the folder is writable.");
   }
   try {
-    write_all(fd, bytes, temp);
+    fill([fd, &temp](std::string_view bytes) { write_all(fd, bytes, temp); });
     if (::fsync(fd) != 0) {
       throw make_error("cannot flush to disk (" + os_reason() + ")", temp.string());
     }
@@ -75,7 +76,11 @@ void write_file_atomic(const fs::path& path, std::string_view bytes) {
     throw make_error("cannot replace the file (" + reason + ")", path.string(),
                      "Check permissions of the file and its folder.");
   }
-  fsync_path(dir, O_RDONLY | O_DIRECTORY);
+  fsync_path(dir, O_RDONLY | O_DIRECTORY);  // the rename itself must survive a crash
+}
+
+void write_file_atomic(const fs::path& path, std::string_view bytes) {
+  write_file_atomic_pieces(path, [bytes](const PieceWriter& write) { write(bytes); });
 }
 
 void write_file_atomic(const fs::path& path, const std::function<void(std::ostream&)>& fill) {
