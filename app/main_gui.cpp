@@ -67,6 +67,9 @@ int main(int argc, char** argv) {
     if (parser.isSet(start_option)) {
       QTimer::singleShot(0, window.newRunPage(), [&window] { window.newRunPage()->startRun(); });
     }
+  } else if (window.isFirstLaunch()) {
+    // A newcomer's first look: recipe A with LoRA on the bundled demo, one click from running.
+    window.newRunPage()->loadPreset("A-lora");
   }
   if (parser.isSet(compare_option)) {
     QList<qint64> ids;

@@ -6,6 +6,9 @@ if(TB_USE_CCACHE AND NOT CMAKE_CXX_COMPILER_LAUNCHER)
     set(CMAKE_CXX_COMPILER_LAUNCHER
         ${CMAKE_COMMAND} -E env
         "CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime"
+        # Paths relative to the checkout and no working directory in the hash, so that a
+        # fresh clone elsewhere (CI) reuses what an earlier build compiled.
+        "CCACHE_BASEDIR=${CMAKE_SOURCE_DIR}" "CCACHE_NOHASHDIR=1"
         ${TB_CCACHE_PROGRAM})
     message(STATUS "tunebench: compiling through ${TB_CCACHE_PROGRAM}")
   endif()

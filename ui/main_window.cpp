@@ -23,6 +23,17 @@
 
 namespace tb::ui {
 
+bool MainWindow::isFirstLaunch() const {
+  if (!store_) return false;
+  try {
+    RunFilter one;
+    one.limit = 1;
+    return store_->list_runs(one).empty();
+  } catch (const std::exception&) {
+    return false;  // an unreadable history is reported by the Runs page
+  }
+}
+
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   setWindowTitle(tr("tunebench"));
   setObjectName("mainWindow");

@@ -40,6 +40,8 @@ class MainWindow : public QMainWindow {
   QString currentPageId() const;
   /// The New run page.
   NewRunPage* newRunPage() const { return new_run_page_; }
+  /// True when the run history is empty (nothing was ever run with this history).
+  bool isFirstLaunch() const;
   /// The Runs page.
   RunsPage* runsPage() const { return runs_page_; }
   /// The Compare page.

@@ -45,6 +45,8 @@ Command add_logits_command(CLI::App& app);
 
 /// `generate`: continue token ids with a decoder.
 Command add_generate_command(CLI::App& app);
+/// `train-tokenizer`: learn a BPE or WordPiece tokenizer from a corpus.
+Command add_train_tokenizer_command(CLI::App& app);
 /// `tokenize`: encode text or files with a tokenizer.json, or decode ids.
 Command add_tokenize_command(CLI::App& app);
 

@@ -65,8 +65,11 @@ std::string eval_line(const EvalMetrics& m) {
     used += std::snprintf(text + used, sizeof(text) - used, "  accuracy %.4f  macro-F1 %.4f",
                           m.accuracy, m.macro_f1);
   }
-  if (m.perplexity > 0)
-    std::snprintf(text + used, sizeof(text) - used, "  perplexity %.3f", m.perplexity);
+  if (m.perplexity > 0) {
+    used += std::snprintf(text + used, sizeof(text) - used, "  perplexity %.3f", m.perplexity);
+  }
+  if (m.exact_match >= 0)
+    std::snprintf(text + used, sizeof(text) - used, "  exact match %.4f", m.exact_match);
   return text;
 }
 
@@ -151,6 +154,7 @@ Command add_train_command(CLI::App& app) {
                       {"accuracy", m.accuracy},
                       {"macro_f1", m.macro_f1},
                       {"perplexity", m.perplexity},
+                      {"exact_match", m.exact_match},
                       {"examples", m.examples}});
               } else {
                 std::cout << (terminal ? "\r\033[K" : "") << eval_line(m) << "\n" << std::flush;

@@ -62,6 +62,10 @@ void visit_fields(Config& c, Visit&& visit) {
   visit(c.model.fallback_model,
         FieldMeta{"fallback_model", "model",
                   "Model folder used, with a notice, when model_name_or_path is not present"});
+  visit(c.model.fallback_set,
+        FieldMeta{"fallback_set", "model",
+                  "key=value settings applied only with the fallback model (tiny demo models "
+                  "need e.g. a larger learning rate than the recipe's)"});
   visit(c.model.adapter_name_or_path,
         FieldMeta{"adapter_name_or_path", "model", "PEFT adapter folder loaded on the base"});
   visit(c.model.chat_template,
@@ -108,9 +112,9 @@ void visit_fields(Config& c, Visit&& visit) {
   // task
   visit(c.task.stage, one_of("stage", "task", "LLaMA-Factory stage: sft or pt", {"sft", "pt"}));
   visit(c.task.task, one_of("task", "task",
-                            "What is learned: sft, lm, classification or verbalizer; empty = from "
-                            "stage",
-                            {"", "sft", "lm", "classification", "verbalizer"}));
+                            "What is learned: sft, lm, mlm, classification or verbalizer; empty = "
+                            "from stage",
+                            {"", "sft", "lm", "mlm", "classification", "verbalizer"}));
   visit(c.task.num_labels, between("num_labels", "task", "Number of classes", 2, 100000));
   visit(c.task.label_names,
         FieldMeta{"label_names", "task", "Class names; index = label id (empty = 0..n-1)"});
@@ -187,6 +191,13 @@ void visit_fields(Config& c, Visit&& visit) {
         one_of("eval_strategy", "output", "When to evaluate", {"no", "steps", "epoch"}));
   visit(c.output.eval_steps,
         at_least("eval_steps", "output", "Evaluate every n steps; 0 = logging_steps", 0));
+  visit(c.output.eval_on_start,
+        FieldMeta{"eval_on_start", "output", "Evaluate once before the first step (a baseline)"});
+  visit(c.output.predict_with_generate,
+        FieldMeta{"predict_with_generate", "output",
+                  "SFT eval: generate greedy answers and score exact match"});
+  visit(c.output.max_new_tokens,
+        between("max_new_tokens", "output", "Most tokens generated per eval answer", 1, 1e6));
   visit(c.output.save_strategy,
         one_of("save_strategy", "output", "When to checkpoint", {"no", "steps", "epoch"}));
   visit(c.output.save_steps, between("save_steps", "output", "Checkpoint every n steps", 1, 1e12));

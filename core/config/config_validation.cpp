@@ -75,8 +75,12 @@ ValidationResult validate_config(const RunConfig& c) {
   }
 
   const std::string task = effective_task(c);
-  if (c.task.stage == "pt" && task != "lm") {
+  if (c.task.stage == "pt" && task != "lm" && task != "mlm") {
     error("stage pt (pre-training) learns plain text; task " + task + " needs stage sft");
+  }
+  if (c.output.predict_with_generate && task != "sft") {
+    r.warnings.push_back("predict_with_generate applies to task sft only; task " + task +
+                         " evaluates without generating");
   }
   if (task == "verbalizer") {
     if (!contains(c.task.prompt_template, "{text}") ||
@@ -124,8 +128,9 @@ void check_model_compatibility(const RunConfig& c, ValidationResult& r) {
                          join(supported, ", ") + ". Use lora instead.");
     }
   }
-  if (effective_task(c) == "verbalizer" && !tokenizer_has_mask_token(folder)) {
-    r.errors.push_back("task verbalizer needs a mask token, but the tokenizer of " +
+  const std::string task = effective_task(c);
+  if ((task == "verbalizer" || task == "mlm") && !tokenizer_has_mask_token(folder)) {
+    r.errors.push_back("task " + task + " needs a mask token, but the tokenizer of " +
                        folder.string() + " (model_type '" + model_type +
                        "') has none; use a masked-language model (BERT-style) or task: "
                        "classification");

@@ -49,11 +49,11 @@ LoadedConfig load_run_config(const std::string& argument,
   for (const std::string& assignment : overrides) {
     apply_override(loaded, assignment, fs::current_path());
   }
-  apply_model_fallback(loaded);
+  apply_model_fallback(loaded, overrides);
   return loaded;
 }
 
-void apply_model_fallback(LoadedConfig& loaded) {
+void apply_model_fallback(LoadedConfig& loaded, const std::vector<std::string>& user_overrides) {
   ModelSettings& model = loaded.config.model;
   if (model.fallback_model.empty() || fs::is_directory(model.model_name_or_path)) return;
   if (!fs::is_directory(model.fallback_model)) return;  // the loader reports the real model
@@ -63,6 +63,22 @@ void apply_model_fallback(LoadedConfig& loaded) {
                             model.fallback_model +
                             " instead. Set model_name_or_path to your copy of the real model.");
   model.model_name_or_path = model.fallback_model;
+  auto key_of = [](const std::string& assignment) {
+    return assignment.substr(0, assignment.find('='));
+  };
+  std::vector<std::string> applied;
+  for (const std::string& assignment : std::vector<std::string>(model.fallback_set)) {
+    const bool user_set =
+        std::any_of(user_overrides.begin(), user_overrides.end(),
+                    [&](const std::string& mine) { return key_of(mine) == key_of(assignment); });
+    if (user_set) continue;
+    apply_override(loaded, assignment, fs::current_path());
+    applied.push_back(assignment);
+  }
+  if (!applied.empty()) {
+    loaded.warnings.push_back("with the demo model: " + join(applied, ", ") +
+                              " (fallback_set; the recipe's values are for the real model)");
+  }
 }
 
 }  // namespace tb

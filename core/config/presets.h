@@ -30,7 +30,9 @@ LoadedConfig load_run_config(const std::string& argument,
                              const std::vector<std::string>& overrides);
 
 /// When model_name_or_path is not a local folder and fallback_model is, switches to the
-/// fallback and adds a warning saying so (presets name real models, e.g. bert-base-uncased).
-void apply_model_fallback(LoadedConfig& loaded);
+/// fallback, applies fallback_set (except keys in `user_overrides`, "key=value" strings, which
+/// win) and adds a warning saying so (presets name real models, e.g. bert-base-uncased).
+void apply_model_fallback(LoadedConfig& loaded,
+                          const std::vector<std::string>& user_overrides = {});
 
 }  // namespace tb

@@ -13,6 +13,7 @@ namespace tb {
 struct ModelSettings {
   std::string model_name_or_path;    // required: Hugging Face model folder (or a hub id)
   std::string fallback_model;        // "" = none; used (with a notice) when the above is missing
+  std::vector<std::string> fallback_set;  // key=value applied only when the fallback is used
   std::string adapter_name_or_path;  // "" = none; a PEFT adapter loaded on top of the base
   std::string chat_template;         // "" = recognise from the tokenizer; else a built-in name
 };
@@ -45,8 +46,9 @@ struct MethodSettings {
 /// What the model learns to do.
 struct TaskSettings {
   std::string stage = "sft";  // LLaMA-Factory stage: sft | pt (others are not supported)
-  std::string task = "";  // "" = from stage (sft → sft, pt → lm); or classification | verbalizer
-  int64_t num_labels = 2;                // classes of classification/verbalizer tasks
+  std::string task = "";      // "" = from stage (sft → sft, pt → lm); or mlm | classification |
+                              // verbalizer
+  int64_t num_labels = 2;     // classes of classification/verbalizer tasks
   std::vector<std::string> label_names;  // names of the classes, index = label id ("" = 0..n-1)
   std::string prompt_template = "{text} It was {mask}";    // verbalizer template
   std::vector<std::string> label_words = {"bad", "good"};  // verbalizer word per class
@@ -100,6 +102,9 @@ struct OutputSettings {
   int64_t logging_steps = 10;           // log train metrics every n optimizer steps
   std::string eval_strategy = "no";     // no | steps | epoch
   int64_t eval_steps = 0;               // 0 = logging_steps (eval_strategy steps)
+  bool eval_on_start = false;           // evaluate once before the first step (a baseline)
+  bool predict_with_generate = false;   // SFT eval: greedy answers scored by exact match
+  int64_t max_new_tokens = 32;          // most tokens generated per eval answer
   std::string save_strategy = "steps";  // no | steps | epoch
   int64_t save_steps = 500;             // checkpoint every n optimizer steps
   int64_t save_total_limit = 0;         // keep only the newest n checkpoints; 0 = all

@@ -94,6 +94,16 @@ RunJobResult run_job(const RunConfig& input, const RunJobOptions& options,
     job.output = config.output;
     const AppliedMethod* method = prepared.method.get();
     job.save_extra = [method](const fs::path& folder) { method->save(folder); };
+    if (prepared.exact_match) {
+      ExactMatchOptions generation;
+      generation.max_new_tokens = config.output.max_new_tokens;
+      const data::TokenizerFns fns = tokenizer_functions(prepared.tokenizer);
+      if (fns.eos_id >= 0) generation.stop_token_ids.push_back(fns.eos_id);
+      job.extra_eval = [&prepared, generation](EvalMetrics& metrics) {
+        metrics.exact_match =
+            exact_match(*prepared.model, *prepared.tokenizer, *prepared.exact_match, generation);
+      };
+    }
 
     nlohmann::json summary = nlohmann::json::object();
     TrainerCallbacks recording;
@@ -124,6 +134,7 @@ RunJobResult run_job(const RunConfig& input, const RunJobOptions& options,
       if (m.accuracy >= 0) log("eval/accuracy", m.accuracy);
       if (m.macro_f1 >= 0) log("eval/macro_f1", m.macro_f1);
       if (m.perplexity > 0) log("eval/perplexity", m.perplexity);
+      if (m.exact_match >= 0) log("eval/exact_match", m.exact_match);
       if (callbacks.on_eval) callbacks.on_eval(m);
     };
     recording.on_event = [&](const std::string& level, const std::string& message) {

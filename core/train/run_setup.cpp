@@ -1,9 +1,13 @@
 #include "core/train/run_setup.h"
 
 #include <filesystem>
+#include <optional>
+#include <tuple>
 
+#include "core/data/chat_turns.h"
 #include "core/data/dataset.h"
 #include "core/data/loader.h"
+#include "core/data/mlm_masking.h"
 #include "core/data/subset.h"
 #include "core/data/task_examples.h"
 #include "core/methods/adapter_load.h"
@@ -11,17 +15,24 @@
 #include "core/methods/verbalizer.h"
 #include "core/models/loader.h"
 #include "core/util/error.h"
+#include "core/util/text.h"
 
 namespace tb {
 namespace fs = std::filesystem;
 
 namespace {
 
-// Batches of a data::Loader as the trainer reads them: (epoch, index) → tensors.
+// Batches of a data::Loader as the trainer reads them: (epoch, index) → tensors. For masked-LM
+// pretraining the masks are drawn per batch from (seed, epoch, index): new masks every epoch,
+// the same ones after a resume.
 class LoaderSource final : public BatchSource {
  public:
-  LoaderSource(data::Loader loader, bool class_labels)
-      : loader_(std::move(loader)), class_labels_(class_labels) {}
+  LoaderSource(data::Loader loader, bool class_labels,
+               std::optional<data::MlmMaskingOptions> masking = std::nullopt, uint64_t seed = 0)
+      : loader_(std::move(loader)),
+        class_labels_(class_labels),
+        masking_(std::move(masking)),
+        seed_(seed) {}
   int64_t batches_per_epoch() const override { return loader_.batches_per_epoch(); }
   ModelBatch batch(int64_t epoch, int64_t index) override {
     data::Cursor cursor;
@@ -34,18 +45,55 @@ class LoaderSource final : public BatchSource {
     model_batch.token_type_ids = batch.token_type_ids;
     model_batch.labels = class_labels_ ? batch.class_labels : batch.labels;
     model_batch.mask_positions = batch.mask_positions;
+    if (masking_) {
+      const uint64_t batch_seed = seed_ ^ (static_cast<uint64_t>(epoch) << 32) ^
+                                  static_cast<uint64_t>(index) * 0x9E3779B97F4A7C15ull;
+      std::tie(model_batch.input_ids, model_batch.labels) =
+          data::mask_tokens(batch.input_ids, batch.attention_mask, *masking_, batch_seed);
+    }
     return model_batch;
   }
 
  private:
   data::Loader loader_;
   bool class_labels_;
+  std::optional<data::MlmMaskingOptions> masking_;
+  uint64_t seed_;
 };
 
 int32_t id_of(const Tokenizer& tokenizer, const std::string& token) {
   if (token.empty()) return -1;
   const auto id = tokenizer.token_to_id(token);
   return id ? static_cast<int32_t>(*id) : -1;
+}
+
+// BERT's masking: 15 % of the real tokens, never the specials the collator adds.
+data::MlmMaskingOptions mlm_masking(const Tokenizer& tokenizer, const data::TokenizerFns& fns) {
+  data::MlmMaskingOptions masking;
+  masking.mask_id = fns.mask_id;
+  masking.vocab_size = static_cast<int64_t>(tokenizer.vocab_size());
+  for (const int32_t id : {fns.bos_id, fns.eos_id, fns.sep_id, fns.pad_id}) {
+    if (id >= 0) masking.never_mask.push_back(id);
+  }
+  return masking;
+}
+
+// The run's chat template: the one named in the config, else the one recognised from the
+// tokenizer's chat_template. A BOS the tokenizer wants is written by the template, so the
+// prompt the model is trained on and the one it answers at evaluation start alike.
+ChatTemplate sft_chat_template(const RunConfig& config, const Tokenizer& tokenizer,
+                               const data::TokenizerFns& fns) {
+  std::string name = config.model.chat_template;
+  if (name.empty()) name = recognize_chat_template(tokenizer.config().chat_template);
+  if (name.empty()) {
+    throw make_error("task sft needs a chat template, and the tokenizer of " +
+                         config.model.model_name_or_path + " has none that tunebench knows",
+                     "template",
+                     "Set template: to one of " + join(chat_template_names(), ", ") + ".");
+  }
+  ChatTemplate chat = builtin_chat_template(name);
+  if (chat.bos.empty() && fns.bos_id >= 0) chat.bos = tokenizer.config().bos_token;
+  return chat;
 }
 
 data::Dataset open_data(const std::string& entry, const RunConfig& config) {
@@ -95,12 +143,32 @@ PreparedRun prepare_run(const RunConfig& config) {
     throw make_error("training on several data sets at once is not supported yet", "dataset",
                      "Name one training file (and at most one eval file).");
   }
+  run.tokenizer = std::make_shared<Tokenizer>(Tokenizer::load(folder));
+  const data::TokenizerFns fns = tokenizer_functions(run.tokenizer);
   data::TaskOptions task;
   LoadOptions load;
   bool class_labels = false;
+  std::optional<data::MlmMaskingOptions> masking;
+  std::shared_ptr<const ChatTemplate> chat;
   if (run.task == "lm") {
     task.kind = data::TaskKind::kCausalLm;
     task.causal_lm.max_length = config.data.cutoff_len;
+    load.task = ModelTask::kCausalLm;
+  } else if (run.task == "mlm") {
+    // BERT pretraining: [CLS] text [SEP], targets drawn per batch by the masking below.
+    task.kind = data::TaskKind::kCausalLm;
+    task.causal_lm.max_length = config.data.cutoff_len;
+    task.causal_lm.add_eos = true;
+    load.task = ModelTask::kMaskedLm;
+    masking = mlm_masking(*run.tokenizer, fns);
+  } else if (run.task == "sft") {
+    chat = std::make_shared<const ChatTemplate>(sft_chat_template(config, *run.tokenizer, fns));
+    task.kind = data::TaskKind::kSft;
+    task.sft.cutoff_len = config.data.cutoff_len;
+    task.sft.train_on_prompt = config.data.train_on_prompt;
+    task.render_chat = [chat](const data::Sample& sample) {
+      return data::render_sft_turns(*chat, sample);
+    };
     load.task = ModelTask::kCausalLm;
   } else if (run.task == "classification") {
     task.kind = data::TaskKind::kClassification;
@@ -115,11 +183,10 @@ PreparedRun prepare_run(const RunConfig& config) {
     load.task = ModelTask::kMaskedLm;
     class_labels = true;
   } else {
-    throw make_error("task '" + run.task + "' cannot be trained by this build yet", "task",
-                     "Use task lm, classification or verbalizer (chat SFT templates come next).");
+    throw make_error("unknown task '" + run.task + "'", "task",
+                     "Use task lm, mlm, sft, classification or verbalizer.");
   }
 
-  run.tokenizer = std::make_shared<Tokenizer>(Tokenizer::load(folder));
   LoadedModel loaded = load_model(folder, load);
   run.model = loaded.model;
   if (run.task == "verbalizer") {
@@ -160,7 +227,6 @@ PreparedRun prepare_run(const RunConfig& config) {
   const data::Subset subset =
       data::select_subset(train_data.size(), eval_file ? eval_file->size() : -1, subset_options);
 
-  const data::TokenizerFns fns = tokenizer_functions(run.tokenizer);
   data::CollateOptions collate;
   collate.max_length = config.data.pad_to_max_length ? config.data.cutoff_len : 0;
   collate.pad_id = fns.pad_id;
@@ -172,7 +238,8 @@ PreparedRun prepare_run(const RunConfig& config) {
       data::build_examples(train_data, subset.train, fns, task);
   run.train_examples = static_cast<int64_t>(train_examples.size());
   run.train = std::make_unique<LoaderSource>(
-      data::Loader(std::move(train_examples), sampler, collate), class_labels);
+      data::Loader(std::move(train_examples), sampler, collate), class_labels, masking,
+      static_cast<uint64_t>(config.training.seed));
   if (!subset.eval.empty()) {
     const data::Dataset& eval_source = subset.eval_from_train ? train_data : *eval_file;
     std::vector<data::Example> eval_examples =
@@ -181,8 +248,18 @@ PreparedRun prepare_run(const RunConfig& config) {
     data::SamplerOptions eval_sampler = sampler;
     eval_sampler.batch_size = config.training.per_device_eval_batch_size;
     eval_sampler.shuffle = false;
+    // Eval masks are fixed (another seed than training's), so eval losses compare over time.
     run.eval = std::make_unique<LoaderSource>(
-        data::Loader(std::move(eval_examples), eval_sampler, collate), class_labels);
+        data::Loader(std::move(eval_examples), eval_sampler, collate), class_labels, masking,
+        static_cast<uint64_t>(config.training.seed) + 1);
+    if (chat && config.output.predict_with_generate) {
+      run.exact_match = std::make_shared<ExactMatchSet>();
+      for (const int64_t row : subset.eval) {
+        auto [prompt, answer] = data::last_reply_prompt(*chat, eval_source.sample(row));
+        run.exact_match->prompts.push_back(std::move(prompt));
+        run.exact_match->answers.push_back(std::move(answer));
+      }
+    }
   }
   run.subset_summary = "train " + std::to_string(run.train_examples) + " of " +
                        std::to_string(train_data.size()) + " / eval " +

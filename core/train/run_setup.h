@@ -13,22 +13,24 @@
 #include "core/models/model.h"
 #include "core/tokenizer/tokenizer.h"
 #include "core/train/batch_source.h"
+#include "core/train/generation_eval.h"
 
 namespace tb {
 
 /// A run ready to train.
 struct PreparedRun {
-  RunConfig config;                       // the effective config
-  std::string task;                       // effective task: lm | classification | …
-  std::shared_ptr<Tokenizer> tokenizer;   // the model folder's tokenizer
-  std::shared_ptr<LanguageModel> model;   // loaded, with the task's head
-  std::unique_ptr<AppliedMethod> method;  // applied; says what trains
-  std::unique_ptr<BatchSource> train;     // training batches
-  std::unique_ptr<BatchSource> eval;      // evaluation batches (null when none)
-  int64_t train_examples = 0;             // examples in the train subset
-  int64_t eval_examples = 0;              // examples in the eval subset
-  std::string subset_summary;             // "train 500 of 4000 / eval 100 of 1000, seed 42"
-  std::vector<std::string> notes;         // things the user should know (head initialised…)
+  RunConfig config;                            // the effective config
+  std::string task;                            // effective task: lm | classification | …
+  std::shared_ptr<Tokenizer> tokenizer;        // the model folder's tokenizer
+  std::shared_ptr<LanguageModel> model;        // loaded, with the task's head
+  std::unique_ptr<AppliedMethod> method;       // applied; says what trains
+  std::unique_ptr<BatchSource> train;          // training batches
+  std::unique_ptr<BatchSource> eval;           // evaluation batches (null when none)
+  std::shared_ptr<ExactMatchSet> exact_match;  // SFT with predict_with_generate, else null
+  int64_t train_examples = 0;                  // examples in the train subset
+  int64_t eval_examples = 0;                   // examples in the eval subset
+  std::string subset_summary;                  // "train 500 of 4000 / eval 100 of 1000, seed 42"
+  std::vector<std::string> notes;              // things the user should know (head initialised…)
 };
 
 /// The data layer's view of a tokenizer: encode without specials, plus the special ids the

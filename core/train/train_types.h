@@ -40,14 +40,15 @@ struct StepMetrics {
 
 /// One evaluation pass.
 struct EvalMetrics {
-  int64_t step = 0;       // optimizer step it followed
-  double epoch = 0;       // fractional epoch
-  double loss = 0;        // mean loss over the eval set
-  double perplexity = 0;  // exp(loss) for language modelling, else 0
-  double accuracy = -1;   // classification only, else -1
-  double macro_f1 = -1;   // classification only, else -1
-  int64_t examples = 0;   // examples evaluated
-  double seconds = 0;     // time the pass took
+  int64_t step = 0;         // optimizer step it followed
+  double epoch = 0;         // fractional epoch
+  double loss = 0;          // mean loss over the eval set
+  double perplexity = 0;    // exp(loss) for language modelling, else 0
+  double accuracy = -1;     // classification only, else -1
+  double macro_f1 = -1;     // classification only, else -1
+  double exact_match = -1;  // generated answers equal to the reference (predict_with_generate)
+  int64_t examples = 0;     // examples evaluated
+  double seconds = 0;       // time the pass took
 };
 
 /// A checkpoint written to disk.

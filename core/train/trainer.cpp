@@ -154,12 +154,14 @@ TrainResult train(const TrainingJob& job, const TrainerCallbacks& callbacks,
   auto run_eval = [&] {
     if (job.eval == nullptr) return;
     EvalMetrics metrics = evaluate(*job.model, *job.eval);
+    if (job.extra_eval) job.extra_eval(metrics);
     metrics.step = state.step;
     metrics.epoch = static_cast<double>(state.epoch) +
                     static_cast<double>(state.batch) / static_cast<double>(batches_per_epoch);
     if (callbacks.on_eval) callbacks.on_eval(metrics);
   };
 
+  if (out.eval_on_start && state.step == 0) run_eval();  // the baseline before any update
   job.model->train();
   const auto start = Clock::now();
   const int64_t first_step = state.step;

@@ -42,6 +42,7 @@ struct TrainingJob {
   OutputSettings output;                  // logging, eval/save strategy, output_dir, resume
   bool skip_nonfinite_steps = false;      // false: NaN/Inf stops the run with an error
   std::function<void(const std::filesystem::path&)> save_extra;  // adds files to checkpoints
+  std::function<void(EvalMetrics&)> extra_eval;  // adds metrics to each evaluation (generation)
 };
 
 /// Runs a job to completion, to a stop request, or to an error (tb::Error).
