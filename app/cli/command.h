@@ -45,6 +45,12 @@ Command add_logits_command(CLI::App& app);
 
 /// `generate`: continue token ids with a decoder.
 Command add_generate_command(CLI::App& app);
+/// `eval CONFIG`: evaluate a model (+ adapter) on a config's eval data.
+Command add_eval_command(CLI::App& app);
+/// `chat MODEL`: talk to a decoder (and adapter) with its chat template.
+Command add_chat_command(CLI::App& app);
+/// `estimate CONFIG`: memory and time per method.
+Command add_estimate_command(CLI::App& app);
 /// `train-tokenizer`: learn a BPE or WordPiece tokenizer from a corpus.
 Command add_train_tokenizer_command(CLI::App& app);
 /// `tokenize`: encode text or files with a tokenizer.json, or decode ids.

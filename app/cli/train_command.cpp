@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "app/cli/command.h"
+#include "app/cli/run_config_args.h"
 #include "core/config/config_validation.h"
 #include "core/config/presets.h"
 #include "core/train/run_job.h"
@@ -57,22 +58,6 @@ std::string progress_line(const StepMetrics& m, bool bar) {
   return line + text;
 }
 
-std::string eval_line(const EvalMetrics& m) {
-  char text[256];
-  int used = std::snprintf(text, sizeof(text), "eval at step %lld: loss %.4f",
-                           static_cast<long long>(m.step), m.loss);
-  if (m.accuracy >= 0) {
-    used += std::snprintf(text + used, sizeof(text) - used, "  accuracy %.4f  macro-F1 %.4f",
-                          m.accuracy, m.macro_f1);
-  }
-  if (m.perplexity > 0) {
-    used += std::snprintf(text + used, sizeof(text) - used, "  perplexity %.3f", m.perplexity);
-  }
-  if (m.exact_match >= 0)
-    std::snprintf(text + used, sizeof(text) - used, "  exact match %.4f", m.exact_match);
-  return text;
-}
-
 }  // namespace
 
 Command add_train_command(CLI::App& app) {
@@ -101,20 +86,13 @@ Command add_train_command(CLI::App& app) {
 
   return {train, [a]() -> int {
             init_runtime();
-            LoadedConfig loaded = load_run_config(a->config, a->overrides);
-            if (!a->resume.empty()) loaded.config.output.resume_from_checkpoint = a->resume;
-            ValidationResult validation = validate_config(loaded.config);
-            check_model_compatibility(loaded.config, validation);
-            for (const std::string& warning : loaded.warnings)
-              std::cerr << "warning: " << warning << "\n";
-            for (const std::string& warning : validation.warnings)
-              std::cerr << "warning: " << warning << "\n";
-            throw_if_invalid(validation, a->config);
+            std::vector<std::string> overrides = a->overrides;
+            if (!a->resume.empty()) overrides.push_back("resume_from_checkpoint=" + a->resume);
+            const RunConfig config = load_checked_config(a->config, overrides);
 
             if (a->dry_run) {
-              const PreparedRun prepared = prepare_run(loaded.config);
-              std::cout << config_to_yaml(loaded.config) << "\n# "
-                        << prepared.method->report().text()
+              const PreparedRun prepared = prepare_run(config);
+              std::cout << config_to_yaml(config) << "\n# " << prepared.method->report().text()
                         << "\n# data: " << prepared.subset_summary << "\n";
               for (const std::string& note : prepared.notes) std::cout << "# " << note << "\n";
               return kExitOk;
@@ -122,7 +100,7 @@ Command add_train_command(CLI::App& app) {
 
             const bool json = a->json;
             const bool terminal = !json && ::isatty(STDOUT_FILENO);
-            const int64_t logging_steps = loaded.config.output.logging_steps;
+            const int64_t logging_steps = config.output.logging_steps;
             auto emit = [](nlohmann::json event) { std::cout << event.dump() << std::endl; };
             TrainerCallbacks callbacks;
             callbacks.on_step = [&](const StepMetrics& m) {
@@ -148,14 +126,7 @@ Command add_train_command(CLI::App& app) {
             };
             callbacks.on_eval = [&](const EvalMetrics& m) {
               if (json) {
-                emit({{"event", "eval"},
-                      {"step", m.step},
-                      {"loss", m.loss},
-                      {"accuracy", m.accuracy},
-                      {"macro_f1", m.macro_f1},
-                      {"perplexity", m.perplexity},
-                      {"exact_match", m.exact_match},
-                      {"examples", m.examples}});
+                emit(eval_json(m));
               } else {
                 std::cout << (terminal ? "\r\033[K" : "") << eval_line(m) << "\n" << std::flush;
               }
@@ -172,8 +143,8 @@ Command add_train_command(CLI::App& app) {
             g_control = &control;
             std::signal(SIGINT, on_interrupt);
             RunJobOptions options;
-            const RunJobResult result = run_job(
-                loaded.config, options, callbacks, &control, [&](const RunJobResult& started) {
+            const RunJobResult result =
+                run_job(config, options, callbacks, &control, [&](const RunJobResult& started) {
                   if (json) {
                     emit({{"event", "start"},
                           {"run_id", started.run_id},

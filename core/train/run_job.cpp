@@ -94,16 +94,7 @@ RunJobResult run_job(const RunConfig& input, const RunJobOptions& options,
     job.output = config.output;
     const AppliedMethod* method = prepared.method.get();
     job.save_extra = [method](const fs::path& folder) { method->save(folder); };
-    if (prepared.exact_match) {
-      ExactMatchOptions generation;
-      generation.max_new_tokens = config.output.max_new_tokens;
-      const data::TokenizerFns fns = tokenizer_functions(prepared.tokenizer);
-      if (fns.eos_id >= 0) generation.stop_token_ids.push_back(fns.eos_id);
-      job.extra_eval = [&prepared, generation](EvalMetrics& metrics) {
-        metrics.exact_match =
-            exact_match(*prepared.model, *prepared.tokenizer, *prepared.exact_match, generation);
-      };
-    }
+    job.extra_eval = exact_match_metric(prepared);
 
     nlohmann::json summary = nlohmann::json::object();
     TrainerCallbacks recording;

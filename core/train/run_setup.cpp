@@ -81,21 +81,6 @@ data::MlmMaskingOptions mlm_masking(const Tokenizer& tokenizer, const data::Toke
 // The run's chat template: the one named in the config, else the one recognised from the
 // tokenizer's chat_template. A BOS the tokenizer wants is written by the template, so the
 // prompt the model is trained on and the one it answers at evaluation start alike.
-ChatTemplate sft_chat_template(const RunConfig& config, const Tokenizer& tokenizer,
-                               const data::TokenizerFns& fns) {
-  std::string name = config.model.chat_template;
-  if (name.empty()) name = recognize_chat_template(tokenizer.config().chat_template);
-  if (name.empty()) {
-    throw make_error("task sft needs a chat template, and the tokenizer of " +
-                         config.model.model_name_or_path + " has none that tunebench knows",
-                     "template",
-                     "Set template: to one of " + join(chat_template_names(), ", ") + ".");
-  }
-  ChatTemplate chat = builtin_chat_template(name);
-  if (chat.bos.empty() && fns.bos_id >= 0) chat.bos = tokenizer.config().bos_token;
-  return chat;
-}
-
 data::Dataset open_data(const std::string& entry, const RunConfig& config) {
   data::DatasetOptions options;
   options.reader_options.skip_bad_rows = config.data.skip_bad_rows;
@@ -127,6 +112,35 @@ data::TokenizerFns tokenizer_functions(std::shared_ptr<Tokenizer> tokenizer) {
   const int32_t pad = id_of(*tokenizer, config.pad_token);
   fns.pad_id = pad >= 0 ? pad : std::max(0, fns.eos_id);
   return fns;
+}
+
+ChatTemplate model_chat_template(const std::string& name, std::shared_ptr<Tokenizer> tokenizer,
+                                 const std::string& model) {
+  std::string chosen = name;
+  if (chosen.empty()) chosen = recognize_chat_template(tokenizer->config().chat_template);
+  if (chosen.empty()) {
+    throw make_error("the tokenizer of " + model + " has no chat template that tunebench knows",
+                     "template",
+                     "Name one (template: in a config, --template on the command line): " +
+                         join(chat_template_names(), ", ") + ".");
+  }
+  ChatTemplate chat = builtin_chat_template(chosen);
+  if (chat.bos.empty() && tokenizer_functions(tokenizer).bos_id >= 0) {
+    chat.bos = tokenizer->config().bos_token;
+  }
+  return chat;
+}
+
+std::function<void(EvalMetrics&)> exact_match_metric(const PreparedRun& prepared) {
+  if (!prepared.exact_match) return {};
+  ExactMatchOptions generation;
+  generation.max_new_tokens = prepared.config.output.max_new_tokens;
+  const data::TokenizerFns fns = tokenizer_functions(prepared.tokenizer);
+  if (fns.eos_id >= 0) generation.stop_token_ids.push_back(fns.eos_id);
+  return [&prepared, generation](EvalMetrics& metrics) {
+    metrics.exact_match =
+        exact_match(*prepared.model, *prepared.tokenizer, *prepared.exact_match, generation);
+  };
 }
 
 PreparedRun prepare_run(const RunConfig& config) {
@@ -162,7 +176,8 @@ PreparedRun prepare_run(const RunConfig& config) {
     load.task = ModelTask::kMaskedLm;
     masking = mlm_masking(*run.tokenizer, fns);
   } else if (run.task == "sft") {
-    chat = std::make_shared<const ChatTemplate>(sft_chat_template(config, *run.tokenizer, fns));
+    chat = std::make_shared<const ChatTemplate>(model_chat_template(
+        config.model.chat_template, run.tokenizer, config.model.model_name_or_path));
     task.kind = data::TaskKind::kSft;
     task.sft.cutoff_len = config.data.cutoff_len;
     task.sft.train_on_prompt = config.data.train_on_prompt;

@@ -3,6 +3,7 @@
 // task's head, the method applied, and the train/eval batch sources over the seeded subsets.
 // Shared by `tunebench-cli train` and the GUI's training worker.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,9 +12,11 @@
 #include "core/data/example.h"
 #include "core/methods/method.h"
 #include "core/models/model.h"
+#include "core/tokenizer/chat_template.h"
 #include "core/tokenizer/tokenizer.h"
 #include "core/train/batch_source.h"
 #include "core/train/generation_eval.h"
+#include "core/train/train_types.h"
 
 namespace tb {
 
@@ -37,6 +40,17 @@ struct PreparedRun {
 /// model family adds ([CLS]/[SEP]/[MASK] for BERT-style vocabularies, else BOS/EOS/pad from
 /// tokenizer_config.json).
 data::TokenizerFns tokenizer_functions(std::shared_ptr<Tokenizer> tokenizer);
+
+/// The chat template a model's conversations use: the built-in `name`, else the one recognised
+/// from the tokenizer's chat_template (tb::Error listing the built-ins when neither); a BOS the
+/// tokenizer wants is written by the template. `model` names the folder in errors.
+ChatTemplate model_chat_template(const std::string& name, std::shared_ptr<Tokenizer> tokenizer,
+                                 const std::string& model);
+
+/// The exact-match scorer of a prepared SFT run with predict_with_generate (greedy answers,
+/// stopping at EOS, at most output.max_new_tokens); empty when the run has none. The
+/// function keeps a reference to `prepared`.
+std::function<void(EvalMetrics&)> exact_match_metric(const PreparedRun& prepared);
 
 /// Loads and prepares everything; tb::Error says what is wrong (missing folder, data that
 /// does not fit the task, …).

@@ -1,0 +1,55 @@
+#include "app/cli/run_config_args.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+#include "core/config/config_validation.h"
+#include "core/config/presets.h"
+
+namespace tb::cli {
+
+RunConfig load_checked_config(const std::string& argument,
+                              const std::vector<std::string>& overrides) {
+  LoadedConfig loaded = load_run_config(argument, overrides);
+  ValidationResult validation = validate_config(loaded.config);
+  check_model_compatibility(loaded.config, validation);
+  for (const std::string& warning : loaded.warnings) std::cerr << "warning: " << warning << "\n";
+  for (const std::string& warning : validation.warnings) {
+    std::cerr << "warning: " << warning << "\n";
+  }
+  throw_if_invalid(validation, argument);
+  return loaded.config;
+}
+
+std::string eval_line(const EvalMetrics& m) {
+  char text[256];
+  int used = std::snprintf(text, sizeof(text), "eval at step %lld: loss %.4f",
+                           static_cast<long long>(m.step), m.loss);
+  if (m.accuracy >= 0) {
+    used += std::snprintf(text + used, sizeof(text) - used, "  accuracy %.4f  macro-F1 %.4f",
+                          m.accuracy, m.macro_f1);
+  }
+  if (m.perplexity > 0) {
+    used += std::snprintf(text + used, sizeof(text) - used, "  perplexity %.3f", m.perplexity);
+  }
+  if (m.exact_match >= 0) {
+    std::snprintf(text + used, sizeof(text) - used, "  exact match %.4f", m.exact_match);
+  }
+  return text;
+}
+
+nlohmann::json eval_json(const EvalMetrics& m) {
+  return {{"event", "eval"},
+          {"step", m.step},
+          {"loss", m.loss},
+          {"accuracy", m.accuracy},
+          {"macro_f1", m.macro_f1},
+          {"perplexity", m.perplexity},
+          {"exact_match", m.exact_match},
+          {"examples", m.examples},
+          {"seconds", m.seconds}};
+}
+
+}  // namespace tb::cli

@@ -1,0 +1,45 @@
+#pragma once
+// Memory and time a config needs, per fine-tuning method, before the run starts: memory from
+// the applied method's accounting (weights, gradients, AdamW states, activations), time by
+// timing a few real optimizer steps on this machine and scaling to the run's step count.
+// Shown by `tunebench-cli estimate` and the GUI's New run page.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/config/run_config.h"
+#include "core/methods/method.h"
+
+namespace tb {
+
+/// The method variants an estimate compares ("qlora" = lora with 4-bit NF4 base).
+std::vector<std::string> estimable_methods();
+
+/// What to estimate.
+struct EstimateOptions {
+  std::vector<std::string> methods;  // empty: the config's own method only
+  int64_t measure_steps = 3;         // real steps timed per method (the first is warm-up);
+                                     // 0: memory only
+};
+
+/// One method's estimate.
+struct MethodEstimate {
+  std::string method;           // one of estimable_methods()
+  std::string error;            // "" = runs; else why this config cannot use the method
+  TrainableReport parameters;   // trainable / total
+  MemoryEstimate memory;        // at per_device_train_batch_size × cutoff_len
+  int64_t total_steps = 0;      // optimizer steps of the whole run
+  double seconds_per_step = 0;  // median of the timed steps after the first; 0 = not timed
+  double total_seconds = 0;     // seconds_per_step × total_steps
+};
+
+/// The config with `method` applied (finetuning_type and quantization_bit set).
+RunConfig config_for_method(const RunConfig& config, const std::string& method);
+
+/// Estimates each method (a method that cannot run gets `error`, the others still run).
+/// Nothing is written to the run history; timing steps train a throw-away copy.
+std::vector<MethodEstimate> estimate_methods(const RunConfig& config,
+                                             const EstimateOptions& options);
+
+}  // namespace tb
