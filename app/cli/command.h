@@ -47,6 +47,8 @@ Command add_logits_command(CLI::App& app);
 Command add_generate_command(CLI::App& app);
 /// `eval CONFIG`: evaluate a model (+ adapter) on a config's eval data.
 Command add_eval_command(CLI::App& app);
+/// `bench [CONFIG]`: training throughput per method against the matmul peak.
+Command add_bench_command(CLI::App& app);
 /// `chat MODEL`: talk to a decoder (and adapter) with its chat template.
 Command add_chat_command(CLI::App& app);
 /// `estimate CONFIG`: memory and time per method.

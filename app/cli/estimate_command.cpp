@@ -86,7 +86,12 @@ Command add_estimate_command(CLI::App& app) {
       ->add_option("--methods", a->methods,
                    "Methods to compare, comma-separated (" + join(estimable_methods(), ", ") +
                        "; all = every one); default the config's")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->check(CLI::IsMember([] {
+        std::vector<std::string> names = estimable_methods();
+        names.push_back("all");
+        return names;
+      }()));
   command->add_option("--measure-steps", a->measure_steps,
                       "Real optimizer steps timed per method, the first as warm-up (0 = memory "
                       "only; default 3)");

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <random>
+#include <tuple>
 
 #include "core/config/config_validation.h"
 #include "core/train/lr_schedule.h"
@@ -34,8 +35,16 @@ RunConfig config_for_method(const RunConfig& config, const std::string& method) 
 
 namespace {
 
-// Times `steps` real optimizer steps of `prepared` (throw-away: nothing saved or recorded).
-double time_steps(PreparedRun& prepared, const RunConfig& config, int64_t steps) {
+double median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
+
+// Times `steps` real optimizer steps of `prepared` (throw-away: nothing saved or recorded);
+// returns the median seconds per step and tokens per second after the warm-up step.
+std::pair<double, double> time_steps(PreparedRun& prepared, const RunConfig& config,
+                                     int64_t steps) {
   const fs::path scratch =
       fs::temp_directory_path() / ("tunebench-estimate-" + std::to_string(std::random_device{}()));
   TrainingJob job;
@@ -50,10 +59,13 @@ double time_steps(PreparedRun& prepared, const RunConfig& config, int64_t steps)
   job.output.eval_on_start = false;
   job.output.save_strategy = "no";
   job.output.resume_from_checkpoint.clear();
-  std::vector<double> seconds;
+  std::vector<double> seconds, tokens;
   TrainerCallbacks callbacks;
   callbacks.on_step = [&](const StepMetrics& m) {
-    if (m.step > 1 || steps == 1) seconds.push_back(m.step_seconds);
+    if (m.step > 1 || steps == 1) {
+      seconds.push_back(m.step_seconds);
+      tokens.push_back(m.tokens_per_second);
+    }
   };
   try {
     train(job, callbacks, nullptr);
@@ -64,9 +76,7 @@ double time_steps(PreparedRun& prepared, const RunConfig& config, int64_t steps)
   }
   std::error_code ignored;
   fs::remove_all(scratch, ignored);
-  if (seconds.empty()) return 0;
-  std::sort(seconds.begin(), seconds.end());
-  return seconds[seconds.size() / 2];
+  return {median(seconds), median(tokens)};
 }
 
 MethodEstimate estimate_one(const RunConfig& base, const std::string& method,
@@ -90,8 +100,10 @@ MethodEstimate estimate_one(const RunConfig& base, const std::string& method,
                    config.training.num_train_epochs, config.training.max_steps,
                    config.training.warmup_steps, config.training.warmup_ratio);
     estimate.total_steps = plan.total_steps;
+    estimate.flops_per_token = training_flops_per_token(*prepared.model);
     if (options.measure_steps > 0) {
-      estimate.seconds_per_step = time_steps(prepared, config, options.measure_steps);
+      std::tie(estimate.seconds_per_step, estimate.tokens_per_second) =
+          time_steps(prepared, config, options.measure_steps);
       estimate.total_seconds = estimate.seconds_per_step * double(estimate.total_steps);
     }
   } catch (const Error& e) {
@@ -101,6 +113,28 @@ MethodEstimate estimate_one(const RunConfig& base, const std::string& method,
 }
 
 }  // namespace
+
+double training_flops_per_token(const LanguageModel& model) {
+  double matmul = 0, trainable = 0;
+  bool head_counted = false;
+  int64_t embedding_width = 0;
+  for (const auto& item : model.named_parameters()) {
+    const torch::Tensor& weight = item.value();
+    if (weight.dim() != 2) continue;  // biases and norms: no matmul
+    // Embedding tables are looked up, not multiplied.
+    if (item.key().find("embed") != std::string::npos) {
+      if (weight.size(0) == model.vocab_size()) embedding_width = weight.size(1);
+      continue;
+    }
+    if (weight.size(0) == model.vocab_size()) head_counted = true;
+    matmul += double(weight.numel());
+    if (weight.requires_grad()) trainable += double(weight.numel());
+  }
+  // A head tied to the embeddings is still a matmul over the vocabulary.
+  const bool lm_head = model.task() == ModelTask::kCausalLm || model.task() == ModelTask::kMaskedLm;
+  if (lm_head && !head_counted) matmul += double(model.vocab_size()) * double(embedding_width);
+  return 4.0 * matmul + 2.0 * trainable;
+}
 
 std::vector<MethodEstimate> estimate_methods(const RunConfig& config,
                                              const EstimateOptions& options) {

@@ -25,14 +25,22 @@ struct EstimateOptions {
 
 /// One method's estimate.
 struct MethodEstimate {
-  std::string method;           // one of estimable_methods()
-  std::string error;            // "" = runs; else why this config cannot use the method
-  TrainableReport parameters;   // trainable / total
-  MemoryEstimate memory;        // at per_device_train_batch_size × cutoff_len
-  int64_t total_steps = 0;      // optimizer steps of the whole run
-  double seconds_per_step = 0;  // median of the timed steps after the first; 0 = not timed
-  double total_seconds = 0;     // seconds_per_step × total_steps
+  std::string method;            // one of estimable_methods()
+  std::string error;             // "" = runs; else why this config cannot use the method
+  TrainableReport parameters;    // trainable / total
+  MemoryEstimate memory;         // at per_device_train_batch_size × cutoff_len
+  int64_t total_steps = 0;       // optimizer steps of the whole run
+  double seconds_per_step = 0;   // median of the timed steps after the first; 0 = not timed
+  double total_seconds = 0;      // seconds_per_step × total_steps
+  double tokens_per_second = 0;  // median over the timed steps (non-padding tokens)
+  double flops_per_token = 0;    // training FLOPs per token (see training_flops_per_token)
 };
+
+/// Training FLOPs per token by the usual matmul count: forward 2·N, input gradients 2·N and
+/// weight gradients 2·T, where N = matmul parameters (embedding lookups excluded, a tied or
+/// untied output head included) and T = the trainable ones among them; full fine-tuning is
+/// the familiar 6·N. Attention's sequence-length terms are left out.
+double training_flops_per_token(const LanguageModel& model);
 
 /// The config with `method` applied (finetuning_type and quantization_bit set).
 RunConfig config_for_method(const RunConfig& config, const std::string& method);

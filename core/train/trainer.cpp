@@ -82,8 +82,8 @@ EvalMetrics evaluate(LanguageModel& model, BatchSource& source) {
     const torch::Tensor f1 = (2 * correct) / (predicted + actual).clamp_min(1e-12);
     const torch::Tensor present = (predicted + actual) > 0;
     metrics.macro_f1 = f1.masked_select(present).mean().item<double>();
-  } else if (model.task() == ModelTask::kCausalLm) {
-    metrics.perplexity = std::exp(metrics.loss);
+  } else if (model.task() == ModelTask::kCausalLm || model.task() == ModelTask::kMaskedLm) {
+    metrics.perplexity = std::exp(metrics.loss);  // MLM: over the masked tokens, as run_mlm.py
   }
   metrics.seconds = seconds_between(start, Clock::now());
   return metrics;

@@ -105,6 +105,7 @@ fs.writeFileSync('test.jsonl', test.slice(0, 60).join('\n') + '\n');)")
     QVERIFY2(last < first, qPrintable(QString("%1 → %2").arg(first).arg(last)));
     QVERIFY(last_eval["accuracy"].toDouble() > 0.5);
     QCOMPARE(stream.last()["event"].toString(), QString("completed"));
+    trained_eval_ = last_eval;
 
     // The run is in the history with its config, every step's loss and its eval.
     const qint64 id = stream.last()["run_id"].toInteger();
@@ -158,6 +159,74 @@ fs.writeFileSync('test.jsonl', test.slice(0, 60).join('\n') + '\n');)")
         QVERIFY(QFile::exists(dir_.filePath(out + "/adapter_config.json")));
       }
     }
+  }
+
+  void evalReproducesTheTrainersEvaluation() {
+    // The trained model evaluated by `eval` gives the trainer's last evaluation exactly (same
+    // data, same model, same batching); the untrained base does worse.
+    const Run trained =
+        run(TB_CLI_PATH, {"eval", "cls.yaml", "--model", "out-json", "--json"}, dir_.path());
+    QVERIFY2(trained.exit_code == 0, qPrintable(trained.err));
+    const QJsonObject after = QJsonDocument::fromJson(trained.out.toUtf8()).object();
+    QCOMPARE(after["examples"].toInt(), 60);
+    QCOMPARE(after["accuracy"].toDouble(), trained_eval_["accuracy"].toDouble());
+    QVERIFY(qAbs(after["loss"].toDouble() - trained_eval_["loss"].toDouble()) < 1e-4);
+    const Run base = run(TB_CLI_PATH, {"eval", "cls.yaml", "--json"}, dir_.path());
+    QVERIFY2(base.exit_code == 0, qPrintable(base.err));
+    const QJsonObject before = QJsonDocument::fromJson(base.out.toUtf8()).object();
+    QVERIFY(before["loss"].toDouble() > after["loss"].toDouble());
+    // A LoRA adapter from the run above, loaded onto the base.
+    const Run adapter =
+        run(TB_CLI_PATH, {"eval", "cls.yaml", "--adapter", "out-finetuning_type_lora", "--json"},
+            dir_.path());
+    QVERIFY2(adapter.exit_code == 0, qPrintable(adapter.err));
+    const double adapter_loss =
+        QJsonDocument::fromJson(adapter.out.toUtf8()).object()["loss"].toDouble();
+    QVERIFY2(adapter_loss < before["loss"].toDouble(),
+             qPrintable(QString("%1 vs base %2").arg(adapter_loss).arg(before["loss"].toDouble())));
+    const Run none =
+        run(TB_CLI_PATH, {"eval", "cls.yaml", "--set", "eval_dataset=", "--json"}, dir_.path());
+    QCOMPARE(none.exit_code, 1);
+    QVERIFY2(none.err.contains("no eval data"), qPrintable(none.err));
+  }
+
+  void estimateComparesMethods() {
+    const Run result = run(TB_CLI_PATH,
+                           {"estimate", "cls.yaml", "--methods", "full,lora,qlora,freeze",
+                            "--measure-steps", "2", "--json"},
+                           dir_.path());
+    QVERIFY2(result.exit_code == 0, qPrintable(result.err));
+    QMap<QString, QJsonObject> by_method;
+    for (const QJsonObject& line : events(result.out)) by_method[line["method"].toString()] = line;
+    QCOMPARE(by_method.size(), 4);
+    for (const QJsonObject& e : by_method) {
+      QVERIFY2(e["error"].toString().isEmpty(), qPrintable(e["error"].toString()));
+      QCOMPARE(e["total_steps"].toInt(), 50);  // 200 rows / batch 8 × 2 epochs
+      QVERIFY(e["seconds_per_step"].toDouble() > 0);
+      QVERIFY(e["total_bytes"].toDouble() > 0);
+    }
+    const QJsonObject full = by_method["full"], lora = by_method["lora"];
+    QCOMPARE(full["trainable"].toInteger(), full["total_parameters"].toInteger());
+    QVERIFY(lora["trainable"].toInteger() < full["trainable"].toInteger() / 10);
+    QVERIFY(lora["optimizer_bytes"].toInteger() < full["optimizer_bytes"].toInteger() / 10);
+    QVERIFY(by_method["qlora"]["weights_bytes"].toInteger() < lora["weights_bytes"].toInteger());
+    const Run unknown =
+        run(TB_CLI_PATH, {"estimate", "cls.yaml", "--methods", "adalora"}, dir_.path());
+    QCOMPARE(unknown.exit_code, 2);  // usage: names the methods there are
+    QVERIFY2(unknown.err.contains("qlora"), qPrintable(unknown.err));
+  }
+
+  void chatAnswersWithTheTemplate() {
+    // The llama2 tokenizer's chat template is recognised; the answer is generated and shown.
+    const Run chat =
+        run(TB_CLI_PATH, {"chat", "tiny", "--message", "Hello there", "--max-new-tokens", "4"},
+            dir_.path());
+    QVERIFY2(chat.exit_code == 0, qPrintable(chat.err));
+    QVERIFY2(chat.out.startsWith("> Hello there\n"), qPrintable(chat.out));
+    const Run unknown =
+        run(TB_CLI_PATH, {"chat", "tiny", "--template", "nope", "--message", "x"}, dir_.path());
+    QCOMPARE(unknown.exit_code, 1);
+    QVERIFY2(unknown.err.contains("chatml"), qPrintable(unknown.err));  // lists the built-ins
   }
 
   void previewMeasuresTokensWithTheModelsTokenizer() {
@@ -234,6 +303,7 @@ fs.writeFileSync('test.jsonl', test.slice(0, 60).join('\n') + '\n');)")
 
  private:
   QTemporaryDir dir_;
+  QJsonObject trained_eval_;  // the last eval event of trainStreamsJsonAndLearns
 };
 
 QTEST_GUILESS_MAIN(TestCliTrain)
