@@ -67,9 +67,8 @@ int main(int argc, char** argv) {
     if (parser.isSet(start_option)) {
       QTimer::singleShot(0, window.newRunPage(), [&window] { window.newRunPage()->startRun(); });
     }
-  } else if (window.isFirstLaunch()) {
-    // A newcomer's first look: recipe A with LoRA on the bundled demo, one click from running.
-    window.newRunPage()->loadPreset("A-lora");
+  } else {
+    window.welcomeFirstLaunch();  // a newcomer's first look: a recipe on the bundled demo
   }
   if (parser.isSet(compare_option)) {
     QList<qint64> ids;

@@ -34,6 +34,12 @@ bool MainWindow::isFirstLaunch() const {
   }
 }
 
+bool MainWindow::welcomeFirstLaunch() {
+  if (!isFirstLaunch()) return false;
+  showPage("new-run");
+  return new_run_page_->loadPreset("A-lora");
+}
+
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   setWindowTitle(tr("tunebench"));
   setObjectName("mainWindow");

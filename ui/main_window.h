@@ -42,6 +42,9 @@ class MainWindow : public QMainWindow {
   NewRunPage* newRunPage() const { return new_run_page_; }
   /// True when the run history is empty (nothing was ever run with this history).
   bool isFirstLaunch() const;
+  /// On a first launch, opens New run with recipe A.2 (LoRA) on the bundled demo, one click
+  /// from running; returns whether it did.
+  bool welcomeFirstLaunch();
   /// The Runs page.
   RunsPage* runsPage() const { return runs_page_; }
   /// The Compare page.

@@ -3,12 +3,15 @@
 #include <QApplication>
 #include <QLabel>
 #include <QListWidget>
+#include <QPlainTextEdit>
 #include <QStackedWidget>
 #include <QTableWidget>
+#include <QTemporaryDir>
 #include <QTimer>
 #include <QtTest>
 
 #include "core/util/runtime.h"
+#include "sample_history.h"
 #include "ui/about_dialog.h"
 #include "ui/app_setup.h"
 #include "ui/main_window.h"
@@ -50,6 +53,32 @@ class TestMainWindow : public QObject {
     QCOMPARE(navigation->currentRow(), 4);
     QVERIFY(!window.showPage("no-such-page"));
     QCOMPARE(window.currentPageId(), QString("playground"));
+  }
+
+  void firstLaunchOpensTheDemoRecipe() {
+    // An empty history: New run shows recipe A.2 (LoRA) on the bundled demo model and data.
+    QTemporaryDir dir;
+    qputenv("TB_DB", dir.filePath("runs.db").toUtf8());
+    {
+      tb::ui::MainWindow window;
+      QVERIFY(window.isFirstLaunch());
+      window.showPage("runs");
+      QVERIFY(window.welcomeFirstLaunch());
+      QCOMPARE(window.currentPageId(), QString("new-run"));
+      const QString yaml = window.findChild<QPlainTextEdit*>("yamlEditor")->toPlainText();
+      QVERIFY2(yaml.contains("finetuning_type: lora"), qPrintable(yaml));
+      QVERIFY(yaml.contains("fallback_model: ../demo/models/tiny-bert"));
+      QVERIFY(yaml.contains("dataset: ../demo/data/spam/train.jsonl"));
+      // The demo the preset falls back to is really there.
+      QVERIFY(QFile::exists(QString(TB_SOURCE_DIR) +
+                            "/resources/demo/models/tiny-bert/model.safetensors"));
+    }
+    // With runs in the history, the window opens as the user left it.
+    tb::test::write_sample_history(dir.filePath("runs.db").toStdString());
+    tb::ui::MainWindow window;
+    QVERIFY(!window.isFirstLaunch());
+    QVERIFY(!window.welcomeFirstLaunch());
+    qunsetenv("TB_DB");
   }
 
   void statusBarShowsRuntimeAndWarnings() {
