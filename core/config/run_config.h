@@ -11,11 +11,11 @@ namespace tb {
 
 /// Which model to fine-tune.
 struct ModelSettings {
-  std::string model_name_or_path;    // required: Hugging Face model folder (or a hub id)
-  std::string fallback_model;        // "" = none; used (with a notice) when the above is missing
+  std::string model_name_or_path;  // required: Hugging Face model folder (or a hub id)
+  std::string fallback_model;      // "" = none; used (with a notice) when the above is missing
   std::vector<std::string> fallback_set;  // key=value applied only when the fallback is used
-  std::string adapter_name_or_path;  // "" = none; a PEFT adapter loaded on top of the base
-  std::string chat_template;         // "" = recognise from the tokenizer; else a built-in name
+  std::string adapter_name_or_path;       // "" = none; a PEFT adapter loaded on top of the base
+  std::string chat_template;              // "" = recognise from the tokenizer; else a built-in name
 };
 
 /// How the model is adapted (finetuning_type and each method's options).

@@ -185,7 +185,9 @@ fs.writeFileSync('test.jsonl', test.slice(0, 60).join('\n') + '\n');)")
     QVERIFY2(adapter_loss < before["loss"].toDouble(),
              qPrintable(QString("%1 vs base %2").arg(adapter_loss).arg(before["loss"].toDouble())));
     const Run none =
-        run(TB_CLI_PATH, {"eval", "cls.yaml", "--set", "eval_dataset=", "--json"}, dir_.path());
+        run(TB_CLI_PATH,
+            {"eval", "cls.yaml", "--set", "eval_dataset=", "--set", "eval_strategy=no", "--json"},
+            dir_.path());
     QCOMPARE(none.exit_code, 1);
     QVERIFY2(none.err.contains("no eval data"), qPrintable(none.err));
   }
@@ -217,15 +219,15 @@ fs.writeFileSync('test.jsonl', test.slice(0, 60).join('\n') + '\n');)")
   }
 
   void chatAnswersWithTheTemplate() {
-    // The llama2 tokenizer's chat template is recognised; the answer is generated and shown.
-    const Run chat =
-        run(TB_CLI_PATH, {"chat", "tiny", "--message", "Hello there", "--max-new-tokens", "4"},
-            dir_.path());
+    // The answer is generated with the named template and shown after the message.
+    const Run chat = run(TB_CLI_PATH,
+                         {"chat", "tiny", "--template", "llama2", "--message", "Hello there",
+                          "--max-new-tokens", "4"},
+                         dir_.path());
     QVERIFY2(chat.exit_code == 0, qPrintable(chat.err));
     QVERIFY2(chat.out.startsWith("> Hello there\n"), qPrintable(chat.out));
-    const Run unknown =
-        run(TB_CLI_PATH, {"chat", "tiny", "--template", "nope", "--message", "x"}, dir_.path());
-    QCOMPARE(unknown.exit_code, 1);
+    const Run unknown = run(TB_CLI_PATH, {"chat", "tiny", "--message", "x"}, dir_.path());
+    QCOMPARE(unknown.exit_code, 1);  // this tokenizer's template is not one tunebench knows
     QVERIFY2(unknown.err.contains("chatml"), qPrintable(unknown.err));  // lists the built-ins
   }
 

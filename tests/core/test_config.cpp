@@ -267,7 +267,10 @@ class TestConfig : public QObject {
     }
     QCOMPARE(names, (QStringList{"A-freeze", "A-full", "A-lora", "A-ptuning-v2", "B-qlora"}));
 
-    const tb::RunConfig b = tb::load_run_config("B-qlora", {}).config;
+    // The recipe's own values, as used with the real model (any existing folder stands in).
+    const std::string real_model =
+        "model_name_or_path=" + std::filesystem::temp_directory_path().string();
+    const tb::RunConfig b = tb::load_run_config("B-qlora", {real_model}).config;
     QCOMPARE(b.method.quantization_bit, int64_t(4));
     QCOMPARE(b.method.lora_target, (std::vector<std::string>{"q_proj", "v_proj"}));
     QCOMPARE(tb::effective_lora_alpha(b), 32.0);
@@ -275,7 +278,19 @@ class TestConfig : public QObject {
     QCOMPARE(b.data.max_eval_samples, int64_t(100));
     QCOMPARE(b.training.gradient_accumulation_steps, int64_t(8));
     QCOMPARE(b.training.num_train_epochs, 0.5);
-    QCOMPARE(tb::effective_task(b), std::string("lm"));
+    QCOMPARE(b.training.learning_rate, 3.0e-4);
+    QVERIFY(b.data.train_on_prompt);  // plain causal-LM loss: labels = input_ids
+    QCOMPARE(tb::effective_task(b), std::string("sft"));
+    // Without the real model: the bundled demo with the preset's fallback_set, except what
+    // the user set (--set wins), and a warning that says so.
+    const tb::LoadedConfig demo = tb::load_run_config("B-qlora", {"num_train_epochs=1"});
+    QVERIFY(demo.config.model.model_name_or_path.find("tiny-llama") != std::string::npos);
+    QCOMPARE(demo.config.training.learning_rate, 1.0e-2);
+    QVERIFY(!demo.config.data.train_on_prompt);
+    QCOMPARE(demo.config.training.num_train_epochs, 1.0);
+    const std::string warnings = tb::join(demo.warnings, "\n");
+    QVERIFY2(warnings.find("fallback_set") != std::string::npos, warnings.c_str());
+    QVERIFY(warnings.find("num_train_epochs=4") == std::string::npos);
     const tb::RunConfig a = tb::load_run_config("A-lora", {"lora_rank=4"}).config;
     QCOMPARE(a.method.lora_rank, int64_t(4));
     QCOMPARE(a.method.additional_target, std::vector<std::string>{"classifier"});

@@ -116,7 +116,7 @@ class TestRunPages : public QObject {
     for (int row = 0; row < diff->rowCount(); ++row) keys << diff->item(row, 0)->text();
     QVERIFY2(keys.contains("finetuning_type"), qPrintable(keys.join(",")));
     QVERIFY(keys.contains("task"));
-    QVERIFY(!keys.contains("learning_rate"));  // the same in all four
+    QVERIFY(!keys.contains("weight_decay"));  // the same in all four
     // Uncheck one run: three curves remain; switch the metric and the x axis.
     auto* list = compare->findChild<QListWidget*>("compareRuns");
     list->item(0)->setCheckState(Qt::Unchecked);
