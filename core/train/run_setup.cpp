@@ -202,6 +202,10 @@ PreparedRun prepare_run(const RunConfig& config) {
                      "Use task lm, mlm, sft, classification or verbalizer.");
   }
 
+  // Seeded before anything is initialised (a new head, LoRA's A, the prefix), as the
+  // transformers scripts call set_seed before from_pretrained: the same config gives the same
+  // run.
+  torch::manual_seed(static_cast<uint64_t>(config.training.seed));
   LoadedModel loaded = load_model(folder, load);
   run.model = loaded.model;
   if (run.task == "verbalizer") {

@@ -175,6 +175,11 @@ fs.writeFileSync('test.jsonl', test.slice(0, 60).join('\n') + '\n');)")
     QVERIFY2(base.exit_code == 0, qPrintable(base.err));
     const QJsonObject before = QJsonDocument::fromJson(base.out.toUtf8()).object();
     QVERIFY(before["loss"].toDouble() > after["loss"].toDouble());
+    // The new classification head is initialised from the config's seed: the same untrained
+    // model every time.
+    const Run again = run(TB_CLI_PATH, {"eval", "cls.yaml", "--json"}, dir_.path());
+    QCOMPARE(QJsonDocument::fromJson(again.out.toUtf8()).object()["loss"].toDouble(),
+             before["loss"].toDouble());
     // A LoRA adapter from the run above, loaded onto the base.
     const Run adapter =
         run(TB_CLI_PATH, {"eval", "cls.yaml", "--adapter", "out-finetuning_type_lora", "--json"},
