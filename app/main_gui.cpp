@@ -35,14 +35,18 @@ int main(int argc, char** argv) {
                                          "Print the time from start to the shown window.");
   const QCommandLineOption compare_option(
       "compare", "Open Compare with these runs overlaid (ids separated by commas).", "ids");
+  const QCommandLineOption metric_option(
+      "metric", "With --compare: the metric to overlay (e.g. eval/accuracy).", "name");
+  const QCommandLineOption smoothing_option(
+      "smoothing", "With --compare: EMA smoothing of the curves (0 … 0.99).", "weight");
   const QCommandLineOption config_option(
       "config", "Open New run with this YAML config (or preset name) loaded.", "file");
   const QCommandLineOption start_option("start", "Start the loaded config right away.");
   const QCommandLineOption delay_option(
       "screenshot-after", "With --screenshot: wait this long first (e.g. while a run trains).",
       "ms", "0");
-  parser.addOptions({page_option, compare_option, config_option, start_option, screenshot_option,
-                     delay_option, timing_option});
+  parser.addOptions({page_option, compare_option, metric_option, smoothing_option, config_option,
+                     start_option, screenshot_option, delay_option, timing_option});
   parser.process(app);
 
   tb::ui::MainWindow window;
@@ -76,6 +80,15 @@ int main(int argc, char** argv) {
       ids << id.trimmed().toLongLong();
     }
     window.comparePage()->setRuns(ids);
+    if (parser.isSet(metric_option) &&
+        !window.comparePage()->setMetric(parser.value(metric_option))) {
+      std::fprintf(stderr, "tunebench: none of the runs logged metric '%s'\n",
+                   qPrintable(parser.value(metric_option)));
+      return 2;
+    }
+    if (parser.isSet(smoothing_option)) {
+      window.comparePage()->setSmoothing(parser.value(smoothing_option).toDouble());
+    }
     window.showPage("compare");
   }
   window.show();

@@ -1,6 +1,7 @@
 // The main window driven through its real widgets (offscreen platform).
 #include <QAction>
 #include <QApplication>
+#include <QComboBox>
 #include <QLabel>
 #include <QListWidget>
 #include <QPlainTextEdit>
@@ -69,6 +70,8 @@ class TestMainWindow : public QObject {
       QVERIFY2(yaml.contains("finetuning_type: lora"), qPrintable(yaml));
       QVERIFY(yaml.contains("fallback_model: ../demo/models/tiny-bert"));
       QVERIFY(yaml.contains("dataset: ../demo/data/spam/train.jsonl"));
+      QCOMPARE(window.findChild<QComboBox*>("presetChoice")->currentData().toString(),
+               QString("A-lora"));
       // The demo the preset falls back to is really there.
       QVERIFY(QFile::exists(QString(TB_SOURCE_DIR) +
                             "/resources/demo/models/tiny-bert/model.safetensors"));

@@ -145,6 +145,15 @@ void ComparePage::reloadRunList(const QList<qint64>& checked) {
   }
 }
 
+bool ComparePage::setMetric(const QString& metric) {
+  const int index = metric_->findText(metric);
+  if (index < 0) return false;
+  metric_->setCurrentIndex(index);
+  return true;
+}
+
+void ComparePage::setSmoothing(double weight) { smoothing_->setValue(weight); }
+
 QList<qint64> ComparePage::checkedRuns() const {
   QList<qint64> ids;
   for (int row = 0; row < runs_->count(); ++row) {

@@ -29,6 +29,10 @@ class ComparePage : public QWidget {
 
   /// Lists the runs of the history and checks these.
   void setRuns(const QList<qint64>& run_ids);
+  /// Shows `metric` (e.g. "eval/accuracy"); false when no checked run logged it.
+  bool setMetric(const QString& metric);
+  /// Sets the EMA smoothing (0 = raw … 0.99).
+  void setSmoothing(double weight);
   /// Ids of the checked runs.
   QList<qint64> checkedRuns() const;
   /// The overlay plot (tests, image export).

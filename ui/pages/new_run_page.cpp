@@ -93,8 +93,10 @@ NewRunPage::NewRunPage(QWidget* parent) : QWidget(parent), base_dir_(QDir::curre
 
 bool NewRunPage::loadPreset(const QString& name) {
   for (const PresetInfo& preset : list_presets()) {
-    if (QString::fromStdString(preset.name) == name)
-      return loadFile(QString::fromStdString(preset.path.string()));
+    if (QString::fromStdString(preset.name) != name) continue;
+    if (!loadFile(QString::fromStdString(preset.path.string()))) return false;
+    presets_->setCurrentIndex(presets_->findData(name));  // the menu says what is loaded
+    return true;
   }
   return false;
 }
