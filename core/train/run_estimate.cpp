@@ -100,7 +100,14 @@ MethodEstimate estimate_one(const RunConfig& base, const std::string& method,
                    config.training.num_train_epochs, config.training.max_steps,
                    config.training.warmup_steps, config.training.warmup_ratio);
     estimate.total_steps = plan.total_steps;
-    estimate.flops_per_token = training_flops_per_token(*prepared.model);
+    // NF4 base weights (QLoRA) live outside the module's parameters but are still multiplied
+    // (dequantised on the fly): the method's report counts them, the module does not.
+    double module_elements = 0;
+    for (const auto& item : prepared.model->named_parameters()) {
+      module_elements += double(item.value().numel());
+    }
+    const double quantized = std::max(0.0, double(estimate.parameters.total) - module_elements);
+    estimate.flops_per_token = training_flops_per_token(*prepared.model) + 4.0 * quantized;
     if (options.measure_steps > 0) {
       std::tie(estimate.seconds_per_step, estimate.tokens_per_second) =
           time_steps(prepared, config, options.measure_steps);
