@@ -15,7 +15,7 @@ MetricPlot::MetricPlot(QWidget* parent) : QWidget(parent) {
   plot_ = new QCustomPlot(this);
   plot_->setObjectName("metricPlot");
   plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom | QCP::iSelectPlottables);
-  plot_->legend->setVisible(true);
+  plot_->legend->setVisible(false);  // shown once there is a curve to name
   plot_->legend->setBrush(QColor(255, 255, 255, 220));
   plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
   plot_->xAxis->setLabel(tr("step"));
