@@ -81,6 +81,7 @@ int main(int argc, char** argv) {
       add_generate_command(app),   add_tokenize_command(app),        add_preview_data_command(app),
       add_doctor_command(app),     add_train_tokenizer_command(app), add_eval_command(app),
       add_chat_command(app),       add_bench_command(app),           add_estimate_command(app),
+      add_export_command(app, {}),
   };
 
   if (reject_unknown_command(argc, argv, app)) return kExitUsage;

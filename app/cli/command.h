@@ -6,6 +6,8 @@
 #include <functional>
 #include <vector>
 
+#include "core/export/export_job.h"
+
 namespace tb::cli {
 
 /// A registered subcommand: its CLI11 node and what runs when it was given.
@@ -55,6 +57,9 @@ Command add_chat_command(CLI::App& app);
 Command add_estimate_command(CLI::App& app);
 /// `train-tokenizer`: learn a BPE or WordPiece tokenizer from a corpus.
 Command add_train_tokenizer_command(CLI::App& app);
+/// `export SOURCE`: PEFT adapter, merged HF folder, GGUF model or GGUF LoRA adapter; the
+/// renderer draws the model card's loss plot (empty = no plot).
+Command add_export_command(CLI::App& app, const LossPlotRenderer& render_plot);
 /// `tokenize`: encode text or files with a tokenizer.json, or decode ids.
 Command add_tokenize_command(CLI::App& app);
 

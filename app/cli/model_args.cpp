@@ -72,14 +72,17 @@ void check_ids(const LanguageModel& model, const ModelArgs& args) {
   }
 }
 
-torch::Tensor last_position_logits(LanguageModel& model, const ModelArgs& args) {
+torch::Tensor position_logits(LanguageModel& model, const ModelArgs& args) {
   check_ids(model, args);
   torch::NoGradGuard no_grad;
   ModelBatch batch;
   batch.input_ids = torch::tensor(args.ids, torch::kInt64).unsqueeze(0);
-  const torch::Tensor logits = model.forward(batch).logits;
-  const torch::Tensor row = logits.dim() == 3 ? logits[0][-1] : logits[0];
-  return row.to(torch::kFloat32).contiguous();
+  const torch::Tensor logits = model.forward(batch).logits[0];
+  return (logits.dim() == 2 ? logits : logits.unsqueeze(0)).to(torch::kFloat32).contiguous();
+}
+
+torch::Tensor last_position_logits(LanguageModel& model, const ModelArgs& args) {
+  return position_logits(model, args)[-1].contiguous();
 }
 
 }  // namespace tb::cli

@@ -40,6 +40,10 @@ std::string decode_ids(const ModelArgs& args, const std::vector<int64_t>& ids);
 /// Throws tb::Error when an id in args.ids lies outside the model's vocabulary.
 void check_ids(const LanguageModel& model, const ModelArgs& args);
 
+/// Runs the model on args.ids and returns the fp32 logits of every position [T, vocab] (a
+/// classifier's single row as [1, num_labels]).
+torch::Tensor position_logits(LanguageModel& model, const ModelArgs& args);
+
 /// Runs the model on args.ids and returns the fp32 logits row at the last position ([vocab]
 /// for LMs, [num_labels] for classifiers).
 torch::Tensor last_position_logits(LanguageModel& model, const ModelArgs& args);

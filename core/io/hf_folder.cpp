@@ -176,4 +176,15 @@ std::vector<int64_t> eos_token_ids(const json& config) {
   return ids;
 }
 
+void copy_tokenizer_files(const std::filesystem::path& model_folder,
+                          const std::filesystem::path& out) {
+  for (const char* name : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+                           "vocab.txt", "generation_config.json", "chat_template.jinja"}) {
+    if (std::filesystem::exists(model_folder / name)) {
+      std::filesystem::copy_file(model_folder / name, out / name,
+                                 std::filesystem::copy_options::overwrite_existing);
+    }
+  }
+}
+
 }  // namespace tb

@@ -21,6 +21,12 @@ void write_json_file(const std::filesystem::path& path, const nlohmann::json& va
 /// with only pickle checkpoints (.bin/.pt/.pth/.ckpt) is refused with how to convert it.
 std::filesystem::path find_safetensors_weights(const std::filesystem::path& folder);
 
+/// Copies the tokenizer and generation files of a model folder (tokenizer.json,
+/// tokenizer_config.json, special_tokens_map.json, vocab.txt, generation_config.json,
+/// chat_template.jinja — those present) into `out`, replacing older copies.
+void copy_tokenizer_files(const std::filesystem::path& model_folder,
+                          const std::filesystem::path& out);
+
 /// Vocabulary size implied by a tokenizer.json: the model's vocab entries plus added tokens
 /// whose ids lie past them (max id + 1 over both).
 int64_t tokenizer_vocab_size(const std::filesystem::path& tokenizer_json);

@@ -113,6 +113,16 @@ class LoraAdapter final : public LinearAdapter {
     return updated - delta();
   }
 
+  // Replaces the NF4 copy by its dequantised weight (QLoRA before a merge): the layer then
+  // computes exactly what it computed in training, in full precision.
+  void dequantize_base(LinearImpl& layer) {
+    if (!quantized_) return;
+    torch::NoGradGuard no_grad;
+    layer.weight.set_data(
+        nf4_dequantize(*quantized_, layer.weight.scalar_type()).to(layer.weight.device()));
+    quantized_.reset();
+  }
+
   torch::nn::Linear lora_a{nullptr}, lora_b{nullptr};
   torch::Tensor magnitude_;  // DoRA magnitude [out], else undefined
   bool merged_ = false;
@@ -221,7 +231,7 @@ class LoraMethod final : public AppliedMethod {
       auto adapter = std::make_shared<LoraAdapter>(*linear, 0, 0.0, 0.0, 0, true,
                                                    m.double_quantization, false);
       linear->adapter = adapter;
-      quantized_only_.push_back(adapter);
+      quantized_only_.emplace_back(path, adapter);
     }
 
     // Everything below a modules_to_save name trains fully.
@@ -250,8 +260,12 @@ class LoraMethod final : public AppliedMethod {
 
   TrainableReport report() const override {
     TrainableReport report = count_parameters(*model_);
-    for (const auto& item : adapters_) report.total += item.second->base_elements_;
-    for (const auto& adapter : quantized_only_) report.total += adapter->base_elements_;
+    // A quantised weight is no parameter any more; count its logical size (until a merge).
+    for (auto* layers : {&adapters_, &quantized_only_}) {
+      for (const auto& item : *layers) {
+        if (item.second->quantized_) report.total += item.second->base_elements_;
+      }
+    }
     return report;
   }
 
@@ -300,13 +314,18 @@ class LoraMethod final : public AppliedMethod {
     save_safetensors(folder / "adapter_model.safetensors", saved_state());
   }
 
-  bool can_merge() const override {
-    return quantized_only_.empty() &&
-           std::none_of(adapters_.begin(), adapters_.end(),
-                        [](const auto& item) { return item.second->quantized_ != nullptr; });
-  }
+  bool can_merge() const override { return true; }
 
-  void merge() override { fold(true); }
+  // QLoRA: the NF4 bases are dequantised first (the merged model then computes what the
+  // trained one did); unmerge() restores the dequantised weights, not the NF4 copies.
+  void merge() override {
+    for (auto* layers : {&adapters_, &quantized_only_}) {
+      for (auto& [path, adapter] : *layers) {
+        adapter->dequantize_base(*model_->named_modules()[path]->as<LinearImpl>());
+      }
+    }
+    fold(true);
+  }
   void unmerge() override { fold(false); }
 
   MemoryEstimate estimate_memory(int64_t batch, int64_t length) const override {
@@ -314,16 +333,14 @@ class LoraMethod final : public AppliedMethod {
     for (const auto& item : adapters_) {
       if (item.second->quantized_) estimate.weights += item.second->quantized_->bytes();
     }
-    for (const auto& adapter : quantized_only_) estimate.weights += adapter->quantized_->bytes();
+    for (const auto& item : quantized_only_) {
+      if (item.second->quantized_) estimate.weights += item.second->quantized_->bytes();
+    }
     return estimate;
   }
 
  private:
   void fold(bool merging) {
-    if (!can_merge()) {
-      throw make_error("a 4-bit (QLoRA) base cannot be merged exactly", "merge",
-                       "Load the base in full precision and merge the saved adapter there.");
-    }
     torch::NoGradGuard no_grad;
     for (auto& [path, adapter] : adapters_) {
       if (adapter->merged_ == merging) {
@@ -340,7 +357,8 @@ class LoraMethod final : public AppliedMethod {
 
   RunConfig config_;
   std::vector<std::pair<std::string, std::shared_ptr<LoraAdapter>>> adapters_;
-  std::vector<std::shared_ptr<LoraAdapter>> quantized_only_;  // QLoRA layers without LoRA
+  std::vector<std::pair<std::string, std::shared_ptr<LoraAdapter>>>
+      quantized_only_;                   // QLoRA layers without LoRA, by module path
   std::set<std::string> target_names_;   // last name component of each target (PEFT config)
   std::set<std::string> saved_modules_;  // modules_to_save that exist in the model
 };

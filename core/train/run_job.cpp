@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "core/config/config_yaml.h"
+#include "core/io/hf_folder.h"
 #include "core/runs/run_recorder.h"
 #include "core/train/run_setup.h"
 #include "core/util/error.h"
@@ -19,15 +20,6 @@ std::string method_label(const RunConfig& config) {
   if (config.method.finetuning_type == "lora" && config.method.quantization_bit == 4)
     return "qlora";
   return config.method.finetuning_type;
-}
-
-void copy_tokenizer_files(const fs::path& model_folder, const fs::path& out) {
-  for (const char* name : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
-                           "vocab.txt", "generation_config.json"}) {
-    if (fs::exists(model_folder / name)) {
-      fs::copy_file(model_folder / name, out / name, fs::copy_options::overwrite_existing);
-    }
-  }
 }
 
 }  // namespace

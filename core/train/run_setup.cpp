@@ -143,8 +143,8 @@ std::function<void(EvalMetrics&)> exact_match_metric(const PreparedRun& prepared
   };
 }
 
-PreparedRun prepare_run(const RunConfig& config) {
-  PreparedRun run;
+PreparedModel prepare_model(const RunConfig& config) {
+  PreparedModel run;
   run.config = config;
   run.task = effective_task(config);
   const fs::path folder = config.model.model_name_or_path;
@@ -153,55 +153,19 @@ PreparedRun prepare_run(const RunConfig& config) {
                      "Set model_name_or_path to a local Hugging Face model folder (tunebench "
                      "downloads nothing).");
   }
-  if (config.data.dataset.size() != 1 || config.data.eval_dataset.size() > 1) {
-    throw make_error("training on several data sets at once is not supported yet", "dataset",
-                     "Name one training file (and at most one eval file).");
-  }
   run.tokenizer = std::make_shared<Tokenizer>(Tokenizer::load(folder));
-  const data::TokenizerFns fns = tokenizer_functions(run.tokenizer);
-  data::TaskOptions task;
   LoadOptions load;
-  bool class_labels = false;
-  std::optional<data::MlmMaskingOptions> masking;
-  std::shared_ptr<const ChatTemplate> chat;
-  if (run.task == "lm") {
-    task.kind = data::TaskKind::kCausalLm;
-    task.causal_lm.max_length = config.data.cutoff_len;
+  if (run.task == "lm" || run.task == "sft") {
     load.task = ModelTask::kCausalLm;
-  } else if (run.task == "mlm") {
-    // BERT pretraining: [CLS] text [SEP], targets drawn per batch by the masking below.
-    task.kind = data::TaskKind::kCausalLm;
-    task.causal_lm.max_length = config.data.cutoff_len;
-    task.causal_lm.add_eos = true;
+  } else if (run.task == "mlm" || run.task == "verbalizer") {
     load.task = ModelTask::kMaskedLm;
-    masking = mlm_masking(*run.tokenizer, fns);
-  } else if (run.task == "sft") {
-    chat = std::make_shared<const ChatTemplate>(model_chat_template(
-        config.model.chat_template, run.tokenizer, config.model.model_name_or_path));
-    task.kind = data::TaskKind::kSft;
-    task.sft.cutoff_len = config.data.cutoff_len;
-    task.sft.train_on_prompt = config.data.train_on_prompt;
-    task.render_chat = [chat](const data::Sample& sample) {
-      return data::render_sft_turns(*chat, sample);
-    };
-    load.task = ModelTask::kCausalLm;
   } else if (run.task == "classification") {
-    task.kind = data::TaskKind::kClassification;
-    task.classification.max_length = config.data.cutoff_len;
     load.task = ModelTask::kSequenceClassification;
     load.num_labels = config.task.num_labels;
-    class_labels = true;
-  } else if (run.task == "verbalizer") {
-    task.kind = data::TaskKind::kVerbalizer;
-    task.verbalizer.prompt_template = config.task.prompt_template;
-    task.verbalizer.max_length = config.data.cutoff_len;
-    load.task = ModelTask::kMaskedLm;
-    class_labels = true;
   } else {
     throw make_error("unknown task '" + run.task + "'", "task",
                      "Use task lm, mlm, sft, classification or verbalizer.");
   }
-
   // Seeded before anything is initialised (a new head, LoRA's A, the prefix), as the
   // transformers scripts call set_seed before from_pretrained: the same config gives the same
   // run.
@@ -230,6 +194,55 @@ PreparedRun prepare_run(const RunConfig& config) {
                    ? apply_method(run.model, config)
                    : load_adapter(run.model, config.model.adapter_name_or_path, config);
   run.model = run.method->model();  // P-tuning v2 wraps the model: train the wrapper
+  return run;
+}
+
+PreparedRun prepare_run(const RunConfig& config) {
+  if (config.data.dataset.size() != 1 || config.data.eval_dataset.size() > 1) {
+    throw make_error("training on several data sets at once is not supported yet", "dataset",
+                     "Name one training file (and at most one eval file).");
+  }
+  PreparedModel prepared = prepare_model(config);
+  PreparedRun run;
+  run.config = config;
+  run.task = prepared.task;
+  run.tokenizer = prepared.tokenizer;
+  run.model = prepared.model;
+  run.method = std::move(prepared.method);
+  run.notes = std::move(prepared.notes);
+  const data::TokenizerFns fns = tokenizer_functions(run.tokenizer);
+  data::TaskOptions task;
+  bool class_labels = false;
+  std::optional<data::MlmMaskingOptions> masking;
+  std::shared_ptr<const ChatTemplate> chat;
+  if (run.task == "lm") {
+    task.kind = data::TaskKind::kCausalLm;
+    task.causal_lm.max_length = config.data.cutoff_len;
+  } else if (run.task == "mlm") {
+    // BERT pretraining: [CLS] text [SEP], targets drawn per batch by the masking below.
+    task.kind = data::TaskKind::kCausalLm;
+    task.causal_lm.max_length = config.data.cutoff_len;
+    task.causal_lm.add_eos = true;
+    masking = mlm_masking(*run.tokenizer, fns);
+  } else if (run.task == "sft") {
+    chat = std::make_shared<const ChatTemplate>(model_chat_template(
+        config.model.chat_template, run.tokenizer, config.model.model_name_or_path));
+    task.kind = data::TaskKind::kSft;
+    task.sft.cutoff_len = config.data.cutoff_len;
+    task.sft.train_on_prompt = config.data.train_on_prompt;
+    task.render_chat = [chat](const data::Sample& sample) {
+      return data::render_sft_turns(*chat, sample);
+    };
+  } else if (run.task == "classification") {
+    task.kind = data::TaskKind::kClassification;
+    task.classification.max_length = config.data.cutoff_len;
+    class_labels = true;
+  } else if (run.task == "verbalizer") {
+    task.kind = data::TaskKind::kVerbalizer;
+    task.verbalizer.prompt_template = config.task.prompt_template;
+    task.verbalizer.max_length = config.data.cutoff_len;
+    class_labels = true;
+  }
 
   const data::Dataset train_data = open_data(config.data.dataset.front(), config);
   std::unique_ptr<data::Dataset> eval_file;

@@ -20,6 +20,16 @@
 
 namespace tb {
 
+/// The model side of a run: no data read.
+struct PreparedModel {
+  RunConfig config;                       // the effective config
+  std::string task;                       // effective task: lm | classification | …
+  std::shared_ptr<Tokenizer> tokenizer;   // the model folder's tokenizer
+  std::shared_ptr<LanguageModel> model;   // loaded with the task's head (wrapped by the method)
+  std::unique_ptr<AppliedMethod> method;  // applied, or the configured adapter loaded
+  std::vector<std::string> notes;         // things the user should know (head initialised…)
+};
+
 /// A run ready to train.
 struct PreparedRun {
   RunConfig config;                            // the effective config
@@ -51,6 +61,10 @@ ChatTemplate model_chat_template(const std::string& name, std::shared_ptr<Tokeni
 /// stopping at EOS, at most output.max_new_tokens); empty when the run has none. The
 /// function keeps a reference to `prepared`.
 std::function<void(EvalMetrics&)> exact_match_metric(const PreparedRun& prepared);
+
+/// Loads the tokenizer and the model with the task's head, seeded, and applies the method (or
+/// loads adapter_name_or_path); tb::Error for a missing folder or an unknown task.
+PreparedModel prepare_model(const RunConfig& config);
 
 /// Loads and prepares everything; tb::Error says what is wrong (missing folder, data that
 /// does not fit the task, …).

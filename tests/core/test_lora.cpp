@@ -362,7 +362,7 @@ class TestLora : public QObject {
     tb::RunConfig config = method_config("lora");
     config.method.quantization_bit = 4;
     auto method = tb::apply_method(model, config);
-    QVERIFY(!method->can_merge());
+    QVERIFY(method->can_merge());
     tb::ModelBatch batch = ToySource(ToySource::Kind::kCausalLm, 1).batch(0, 0);
     QVERIFY(max_diff(model->forward(batch).logits, reference->forward(batch).logits) < 1e-4);
     const tb::MemoryEstimate memory = method->estimate_memory(1, 16);
@@ -385,6 +385,17 @@ class TestLora : public QObject {
     QVERIFY(max_diff(x.grad(), ref_layer->weight.sum(0).expand({2, 768})) < 1e-5);
     for (auto& [name, tensor] : method->trainable()) tensor.mutable_grad() = torch::Tensor();
     check_training(*method, ToySource::Kind::kCausalLm, 1e-2);
+    // Merging dequantises the NF4 bases first: the merged full-precision model computes what
+    // the trained QLoRA model computes, and every linear weight is back in full precision.
+    model->eval();
+    const torch::Tensor trained = model->forward(batch).logits.detach();
+    method->merge();
+    const double merged_diff = max_diff(model->forward(batch).logits, trained);
+    qInfo("QLoRA merged vs adapter forward: max abs diff %.3g", merged_diff);
+    QVERIFY(merged_diff <= 1e-4);
+    QCOMPARE(layer->weight.sizes(), ref_layer->weight.sizes());
+    QCOMPARE(method->report().total - method->report().trainable,
+             tb::count_parameters(*reference).total);
   }
 
   void qloraWeightMemoryByRss() {
