@@ -224,6 +224,10 @@ ExportResult run_export(const ExportSource& source, const ExportOptions& options
   }
   const GgmlType ggml_type =
       format.rfind("gguf", 0) == 0 ? parse_gguf_dtype(dtype) : GgmlType::kF32;
+  // llama.cpp runs few architectures: say so before anything is loaded.
+  if (format.rfind("gguf", 0) == 0) {
+    gguf_architecture(read_config_json(config.model.model_name_or_path));
+  }
   ExportResult result;
   result.path = options.out.empty() ? default_out(source, format, dtype) : options.out;
   result.path = fs::absolute(result.path).lexically_normal();
