@@ -13,6 +13,9 @@
 #include "core/util/runtime.h"
 #include "core/util/text.h"
 #include "core/version.h"
+#ifdef TB_CLI_PLOTS
+#include "ui/widgets/loss_plot_image.h"
+#endif
 
 namespace {
 
@@ -55,6 +58,18 @@ bool reject_unknown_command(int argc, char** argv, const CLI::App& app) {
   return false;
 }
 
+// The model card's loss plot: drawn with the app's plot widget when the GUI is built; a
+// headless build (TB_BUILD_GUI=OFF) writes cards without the image.
+tb::LossPlotRenderer loss_plot_renderer() {
+#ifdef TB_CLI_PLOTS
+  return [](const std::vector<tb::MetricSeries>& series, const std::string& title) {
+    return tb::ui::render_loss_plot_png(series, title);
+  };
+#else
+  return {};
+#endif
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -76,12 +91,22 @@ int main(int argc, char** argv) {
 
   // Every command, in the order --help lists them.
   const std::vector<Command> commands = {
-      add_train_command(app),      add_config_command(app),          add_runs_command(app),
-      add_init_model_command(app), add_inspect_command(app),         add_logits_command(app),
-      add_generate_command(app),   add_tokenize_command(app),        add_preview_data_command(app),
-      add_doctor_command(app),     add_train_tokenizer_command(app), add_eval_command(app),
-      add_chat_command(app),       add_bench_command(app),           add_estimate_command(app),
-      add_export_command(app, {}),
+      add_train_command(app),
+      add_config_command(app),
+      add_runs_command(app),
+      add_init_model_command(app),
+      add_inspect_command(app),
+      add_logits_command(app),
+      add_generate_command(app),
+      add_tokenize_command(app),
+      add_preview_data_command(app),
+      add_doctor_command(app),
+      add_train_tokenizer_command(app),
+      add_eval_command(app),
+      add_chat_command(app),
+      add_bench_command(app),
+      add_estimate_command(app),
+      add_export_command(app, loss_plot_renderer()),
   };
 
   if (reject_unknown_command(argc, argv, app)) return kExitUsage;

@@ -1,5 +1,6 @@
 // `tunebench-cli export SOURCE`: a trained adapter or model in the formats other tools load
 // (PEFT adapter, merged Hugging Face folder, GGUF model, GGUF LoRA adapter for llama.cpp).
+#include <cstdio>
 #include <iostream>
 #include <memory>
 
@@ -63,9 +64,12 @@ Command add_export_command(CLI::App& app, const LossPlotRenderer& render_plot) {
                 run_export(source, a->options, store, render_plot,
                            [](const std::string& line) { std::cerr << line << "\n"; });
             for (const std::string& note : result.notes) std::cerr << "note: " << note << "\n";
+            const double kib = static_cast<double>(result.bytes) / 1024;
+            char size[32];
+            std::snprintf(size, sizeof(size), kib < 1024 ? "%.0f KiB" : "%.1f MiB",
+                          kib < 1024 ? kib : kib / 1024);
             std::cout << "exported " << source.description << " as " << a->options.format << " to "
-                      << result.path.string() << " (" << ((result.bytes + (1 << 19)) >> 20)
-                      << " MiB)\n";
+                      << result.path.string() << " (" << size << ")\n";
             return kExitOk;
           }};
 }

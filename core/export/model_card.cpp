@@ -56,10 +56,15 @@ std::string model_card_markdown(const ModelCardInputs& in) {
      << "| method | " << method_label(c) << " |\n";
   if (!in.trainable_text.empty()) md << "| parameters | " << in.trainable_text << " |\n";
   md << "| data | `" << join(c.data.dataset, "`, `") << "` |\n";
+  if (!c.data.eval_dataset.empty()) {
+    md << "| eval data | `" << join(c.data.eval_dataset, "`, `") << "` |\n";
+  }
   if (in.run && !in.run->subset.empty()) md << "| subset | " << in.run->subset << " |\n";
   if (c.data.max_samples > 0) md << "| max_samples | " << c.data.max_samples << " |\n";
   md << "| learning_rate | " << number(c.training.learning_rate) << " |\n"
-     << "| num_train_epochs | " << number(c.training.num_train_epochs) << " |\n"
+     << (c.training.max_steps > 0
+             ? "| max_steps | " + std::to_string(c.training.max_steps) + " |\n"
+             : "| num_train_epochs | " + number(c.training.num_train_epochs) + " |\n")
      << "| per_device_train_batch_size | " << c.training.per_device_train_batch_size << " |\n"
      << "| gradient_accumulation_steps | " << c.training.gradient_accumulation_steps << " |\n"
      << "| lr_scheduler_type | " << c.training.lr_scheduler_type << " |\n"

@@ -211,6 +211,42 @@ class TestExport : public QObject {
     QVERIFY(max_diff(file.tensor("blk.1.attn_v.weight"), v) < v.abs().max().item<double>() / 127);
   }
 
+  void qwen2BiasesAndTiedHeadReachTheGguf() {
+    // init-model leaves biases at zero; random ones show that each lands under its own name,
+    // unpermuted (qwen2 rotates halves in llama.cpp too), and that a tied head writes no output.
+    tb::InitModelOptions init;
+    init.arch = "qwen2";
+    init.out = root_ / "qwen2";
+    init.tokenizer = fs::path(TB_SOURCE_DIR) / "resources/demo/models/tiny-llama/tokenizer.json";
+    init.tie_word_embeddings = true;
+    auto model = tb::init_model(init);
+    {
+      torch::NoGradGuard no_grad;
+      for (auto& item : model->named_parameters()) {
+        if (item.key().find(".bias") != std::string::npos) item.value().normal_(0, 0.5);
+      }
+    }
+    tb::save_model(*model, init.out);
+    tb::ExportOptions options;
+    options.format = "gguf";
+    options.out = root_ / "qwen2.gguf";
+    tb::run_export(tb::resolve_export_source(init.out.string(), options, store_), options, store_);
+    const tb::GgufFile file(options.out);
+    QVERIFY(file.value("general.architecture") == tb::GgufValue::string("qwen2"));
+    auto weights = model->named_parameters();
+    for (const char* name : {"q", "k", "v"}) {
+      const std::string bias = "model.layers.1.self_attn." + std::string(name) + "_proj.bias";
+      QCOMPARE(max_diff(file.tensor("blk.1.attn_" + std::string(name) + ".bias"), weights[bias]),
+               0.0);
+      QCOMPARE(max_diff(file.tensor("blk.1.attn_" + std::string(name) + ".weight"),
+                        weights["model.layers.1.self_attn." + std::string(name) + "_proj.weight"]),
+               0.0);
+    }
+    QVERIFY(
+        std::none_of(file.tensors().begin(), file.tensors().end(),
+                     [](const tb::GgufTensorInfo& info) { return info.name == "output.weight"; }));
+  }
+
   void mergedFolderReloadsWithTheAdapterLogits() {
     tb::ExportOptions options;
     options.format = "merged";
