@@ -62,9 +62,7 @@ bool reject_unknown_command(int argc, char** argv, const CLI::App& app) {
 // headless build (TB_BUILD_GUI=OFF) writes cards without the image.
 tb::LossPlotRenderer loss_plot_renderer() {
 #ifdef TB_CLI_PLOTS
-  return [](const std::vector<tb::MetricSeries>& series, const std::string& title) {
-    return tb::ui::render_loss_plot_png(series, title);
-  };
+  return tb::ui::loss_plot_renderer();
 #else
   return {};
 #endif

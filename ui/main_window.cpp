@@ -15,6 +15,7 @@
 #include "core/util/runtime.h"
 #include "ui/about_dialog.h"
 #include "ui/pages/compare_page.h"
+#include "ui/pages/export_page.h"
 #include "ui/pages/new_run_page.h"
 #include "ui/pages/placeholder_page.h"
 #include "ui/pages/runs_page.h"
@@ -69,10 +70,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     compare_page_->setRuns(ids);
     showPage("compare");
   });
-  addPage(
-      "export", "page-export", tr("Export"),
-      new PlaceholderPage(tr("Export"), tr("Save a trained adapter for PEFT, a merged Hugging Face "
-                                           "model, or a GGUF file for llama.cpp.")));
+  export_page_ = new ExportPage(store_.get());
+  addPage("export", "page-export", tr("Export"), export_page_);
+  connect(runs_page_, &RunsPage::exportModelRequested, this, [this](qint64 id) {
+    showPage("export");
+    export_page_->selectRun(id);
+  });
   addPage("playground", "page-playground", tr("Playground"),
           new PlaceholderPage(tr("Playground"),
                               tr("Try a base model and its fine-tuned versions side by side "

@@ -20,6 +20,7 @@ struct RuntimeInfo;
 namespace tb::ui {
 
 class ComparePage;
+class ExportPage;
 class NewRunPage;
 class RunsPage;
 class TrainingWorker;
@@ -49,6 +50,8 @@ class MainWindow : public QMainWindow {
   RunsPage* runsPage() const { return runs_page_; }
   /// The Compare page.
   ComparePage* comparePage() const { return compare_page_; }
+  /// The Export page.
+  ExportPage* exportPage() const { return export_page_; }
   /// Shows threads, BLAS and speed in the status bar, and any runtime warning prominently.
   void setRuntimeInfo(const RuntimeInfo& info);
 
@@ -72,6 +75,7 @@ class MainWindow : public QMainWindow {
   QThread* training_thread_ = nullptr;  // hosts the TrainingWorker
   TrainingWorker* worker_ = nullptr;    // lives on training_thread_
   ComparePage* compare_page_ = nullptr;
+  ExportPage* export_page_ = nullptr;
 };
 
 }  // namespace tb::ui

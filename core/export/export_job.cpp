@@ -233,7 +233,8 @@ ExportResult run_export(const ExportSource& source, const ExportOptions& options
   result.path = fs::absolute(result.path).lexically_normal();
   if (fs::exists(result.path) && !options.force) {
     throw make_error("the output already exists", result.path.string(),
-                     "Choose another --out, or pass --force to replace it.");
+                     "Choose another output, or allow replacing it (--force; in the app: \"Replace "
+                     "the output if it exists\").");
   }
   fs::create_directories(result.path.parent_path());
   auto say = [&](const std::string& line) {

@@ -63,7 +63,11 @@ RunsPage::RunsPage(RunStore* store, const QString& store_error, QWidget* parent)
   }
   auto* compare = new QPushButton(tr("Compare selected"), this);
   compare->setObjectName("compareButton");
-  auto* export_button = new QPushButton(tr("Export…"), this);
+  auto* export_model = new QPushButton(tr("Export model…"), this);
+  export_model->setObjectName("exportModelButton");
+  export_model->setToolTip(tr("Save the run's adapter or model as PEFT, merged or GGUF"));
+  auto* export_button = new QPushButton(tr("Save metrics…"), this);
+  export_button->setToolTip(tr("Save the run's metrics as CSV, or the whole run as JSON"));
   auto* remove = new QPushButton(tr("Delete…"), this);
   remove->setObjectName("deleteButton");
 
@@ -73,6 +77,7 @@ RunsPage::RunsPage(RunStore* store, const QString& store_error, QWidget* parent)
   filters->addWidget(method_filter_);
   filters->addSpacing(12);
   filters->addWidget(compare);
+  filters->addWidget(export_model);
   filters->addWidget(export_button);
   filters->addWidget(remove);
 
@@ -132,6 +137,14 @@ RunsPage::RunsPage(RunStore* store, const QString& store_error, QWidget* parent)
   });
   connect(remove, &QPushButton::clicked, this, &RunsPage::deleteSelected);
   connect(export_button, &QPushButton::clicked, this, &RunsPage::exportSelected);
+  connect(export_model, &QPushButton::clicked, this, [this] {
+    const QList<qint64> ids = selectedRunIds();
+    if (ids.size() == 1) {
+      Q_EMIT exportModelRequested(ids.first());
+    } else {
+      showError(tr("Select one run to export."));
+    }
+  });
 
   if (!store_) {
     showError(store_error);

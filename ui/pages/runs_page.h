@@ -44,6 +44,8 @@ class RunsPage : public QWidget {
  Q_SIGNALS:
   /// The user asked to compare these runs.
   void compareRequested(const QList<qint64>& run_ids);
+  /// The user asked to export this run's adapter or model (the Export page).
+  void exportModelRequested(qint64 run_id);
 
  protected:
   void showEvent(QShowEvent* event) override;

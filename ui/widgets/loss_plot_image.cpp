@@ -6,6 +6,7 @@
 #include <QBuffer>
 #include <QDir>
 #include <QFile>
+#include <QThread>
 
 #include <unistd.h>
 
@@ -39,6 +40,14 @@ void ensure_application() {
 std::string render_loss_plot_png(const std::vector<MetricSeries>& series, const std::string& title,
                                  int width, int height) {
   ensure_application();
+  // Widgets live on the GUI thread: an export thread asks it to draw and waits.
+  if (QThread::currentThread() != qApp->thread()) {
+    std::string png;
+    QMetaObject::invokeMethod(
+        qApp, [&] { png = render_loss_plot_png(series, title, width, height); },
+        Qt::BlockingQueuedConnection);
+    return png;
+  }
   MetricPlot plot;
   plot.resize(width, height);
   QVector<PlotSeries> curves;
@@ -65,6 +74,12 @@ std::string render_loss_plot_png(const std::vector<MetricSeries>& series, const 
   buffer.open(QIODevice::WriteOnly);
   custom->toPixmap(width, height).save(&buffer, "PNG");
   return bytes.toStdString();
+}
+
+LossPlotRenderer loss_plot_renderer() {
+  return [](const std::vector<MetricSeries>& series, const std::string& title) {
+    return render_loss_plot_png(series, title);
+  };
 }
 
 }  // namespace tb::ui

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/export/export_job.h"
 #include "core/runs/run_types.h"
 
 namespace tb::ui {
@@ -13,5 +14,8 @@ namespace tb::ui {
 /// offscreen QApplication first when the process has none (the CLI).
 std::string render_loss_plot_png(const std::vector<MetricSeries>& series, const std::string& title,
                                  int width = 800, int height = 450);
+
+/// render_loss_plot_png at the default size, as the export job's plot renderer.
+LossPlotRenderer loss_plot_renderer();
 
 }  // namespace tb::ui
