@@ -349,6 +349,46 @@ class TestExport : public QObject {
     }
   }
 
+  void prefixAndDoraAdaptersExportWhereTheyCan() {
+    // P-tuning v2: a PEFT PREFIX_TUNING adapter, never merged (its prompts are not weights).
+    tb::RunConfig config;
+    config.model.model_name_or_path = (root_ / "base").string();
+    config.method.finetuning_type = "ptuning";
+    config.method.pre_seq_len = 4;
+    tb::apply_method(tb::load_model(root_ / "base").model, config)->save(root_ / "prefix");
+    tb::ExportOptions options;
+    options.out = root_ / "prefix-peft";
+    const tb::ExportSource prefix =
+        tb::resolve_export_source((root_ / "prefix").string(), options, store_);
+    tb::run_export(prefix, options, store_);
+    const nlohmann::json saved =
+        nlohmann::json::parse(tb::read_file(options.out / "adapter_config.json"));
+    QCOMPARE(saved["peft_type"].get<std::string>(), std::string("PREFIX_TUNING"));
+    QCOMPARE(saved["num_virtual_tokens"].get<int64_t>(), int64_t(4));
+    QVERIFY(tb::SafetensorsFile(options.out / "adapter_model.safetensors")
+                .contains("prompt_embeddings"));
+    options.format = "merged";
+    options.out = root_ / "prefix-merged";
+    QVERIFY(error_of([&] { tb::run_export(prefix, options, store_); }).find("P-tuning") !=
+            std::string::npos);
+    QVERIFY(!fs::exists(options.out));
+
+    // DoRA merges (its magnitude folds into the weights) but has no llama.cpp adapter form.
+    config.method.finetuning_type = "lora";
+    config.method.use_dora = true;
+    config.method.lora_rank = 2;
+    tb::apply_method(tb::load_model(root_ / "base").model, config)->save(root_ / "dora");
+    options.format = "gguf-lora";
+    options.out = root_ / "dora.gguf";
+    const tb::ExportSource dora =
+        tb::resolve_export_source((root_ / "dora").string(), options, store_);
+    QVERIFY(error_of([&] { tb::run_export(dora, options, store_); }).find("DoRA") !=
+            std::string::npos);
+    options.format = "gguf";
+    tb::run_export(dora, options, store_);
+    QVERIFY(tb::GgufFile(options.out).has("general.architecture"));
+  }
+
   void unsupportedExportsSayWhatToDoInstead() {
     tb::ExportOptions options;
     options.format = "peft";
