@@ -64,6 +64,7 @@ Command add_export_command(CLI::App& app, const LossPlotRenderer& render_plot) {
                 run_export(source, a->options, store, render_plot,
                            [](const std::string& line) { std::cerr << line << "\n"; });
             for (const std::string& note : result.notes) std::cerr << "note: " << note << "\n";
+            if (!result.verification.empty()) std::cerr << result.verification << "\n";
             const double kib = static_cast<double>(result.bytes) / 1024;
             char size[32];
             std::snprintf(size, sizeof(size), kib < 1024 ? "%.0f KiB" : "%.1f MiB",

@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "core/config/config_fields.h"
 #include "core/config/config_yaml.h"
@@ -12,6 +14,7 @@
 #include "core/export/merged_model.h"
 #include "core/export/model_card.h"
 #include "core/io/hf_folder.h"
+#include "core/io/safetensors.h"
 #include "core/models/registry.h"
 #include "core/train/run_setup.h"
 #include "core/util/atomic_file.h"
@@ -111,6 +114,34 @@ void publish_folder(const fs::path& temp, const fs::path& out) {
     throw;
   }
   if (replace) fs::remove_all(old);
+}
+
+// Reads the written safetensors back and compares every tensor bit for bit with what was meant
+// to be written (converted to `dtype` when given).
+std::string verify_safetensors(const fs::path& written, const TensorList& expected,
+                               std::optional<torch::ScalarType> dtype) {
+  const SafetensorsCheckpoint checkpoint(written);
+  for (const auto& [name, tensor] : expected) {
+    if (!checkpoint.contains(name)) {
+      throw make_error("tensor " + name + " is missing from the written files", written.string(),
+                       "The disk may be failing; export again.");
+    }
+    const torch::Tensor want =
+        tensor.detach().to(torch::kCPU, dtype.value_or(tensor.scalar_type()));
+    if (!torch::equal(checkpoint.tensor(name), want)) {
+      throw make_error("tensor " + name + " reads back different from what was written",
+                       written.string(), "The disk may be failing; export again.");
+    }
+  }
+  return "read back: all " + std::to_string(expected.size()) + " tensors bit-identical";
+}
+
+std::string verify_gguf(const GgufWriter& writer, const fs::path& written) {
+  const double error = writer.verify(written);
+  char text[96];
+  std::snprintf(text, sizeof(text), "read back: every tensor within its type's rounding (max %.2g)",
+                error);
+  return text;
 }
 
 fs::path default_out(const ExportSource& source, const std::string& format,
@@ -247,6 +278,7 @@ ExportResult run_export(const ExportSource& source, const ExportOptions& options
                                             config.model.adapter_name_or_path, ggml_type);
     check_space(result.path, writer.file_bytes());
     writer.write(result.path);
+    result.verification = verify_gguf(writer, result.path);
   } else {
     say("loading " + config.model.model_name_or_path +
         (has_adapter ? " with the adapter " + config.model.adapter_name_or_path : ""));
@@ -267,6 +299,8 @@ ExportResult run_export(const ExportSource& source, const ExportOptions& options
       check_space(result.path, writer.file_bytes());
       say("writing " + result.path.string());
       writer.write(result.path);
+      say("reading it back");
+      result.verification = verify_gguf(writer, result.path);
     } else {
       const fs::path temp = result.path.string() + ".tmp-" + std::to_string(::getpid());
       fs::remove_all(temp);
@@ -288,9 +322,12 @@ ExportResult run_export(const ExportSource& source, const ExportOptions& options
           check_space(result.path, bytes);
           say("writing " + result.path.string());
           save_hf_model(prepared.model->config_json(), state, temp, merged);
+          result.verification = verify_safetensors(temp, state, merged.dtype);
         } else {
           check_space(result.path, size_on_disk(config.model.adapter_name_or_path));
           prepared.method->save(temp);
+          result.verification = verify_safetensors(temp / "adapter_model.safetensors",
+                                                   prepared.method->saved_state(), std::nullopt);
         }
         copy_tokenizer_files(config.model.model_name_or_path, temp);
         if (source.run_id > 0 && render_plot) {

@@ -54,6 +54,7 @@ struct ExportResult {
   std::filesystem::path path;      // the written folder or file
   uint64_t bytes = 0;              // its size
   std::vector<std::string> notes;  // what the user should know (e.g. QLoRA dequantised)
+  std::string verification;        // how the written files were read back and compared
 };
 
 /// Runs the export; `progress` (optional) receives short status lines.

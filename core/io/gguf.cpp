@@ -401,6 +401,35 @@ void GgufWriter::write(const std::filesystem::path& path) const {
   });
 }
 
+double GgufWriter::verify(const std::filesystem::path& path) const {
+  const GgufFile file(path);
+  if (file.tensors().size() != tensors_.size() || file.metadata().size() != metadata_.size()) {
+    throw make_error("the written file has " + std::to_string(file.tensors().size()) +
+                         " tensors and " + std::to_string(file.metadata().size()) +
+                         " keys instead of " + std::to_string(tensors_.size()) + " and " +
+                         std::to_string(metadata_.size()),
+                     path.string(), "The disk may be failing; export again.");
+  }
+  double worst = 0;
+  for (const Tensor& t : tensors_) {
+    const torch::Tensor source = t.data.detach().to(torch::kCPU, torch::kFloat32);
+    const double error =
+        (file.tensor(t.info.name).reshape(source.sizes()) - source).abs().max().item<double>();
+    // f16/bf16 round to 11/8 significant bits; q8_0 to half a step of absmax/127 (+ fp16 scale).
+    const double scale = source.abs().max().item<double>();
+    double allowed = 0;
+    if (t.info.type == GgmlType::kF16) allowed = scale * 1e-3 + 1e-7;
+    if (t.info.type == GgmlType::kBF16) allowed = scale * 8e-3;
+    if (t.info.type == GgmlType::kQ8_0) allowed = scale * (0.5 / 127 + 2e-3);
+    if (!(error <= allowed)) {
+      throw make_error("tensor " + t.info.name + " reads back off by " + std::to_string(error),
+                       path.string(), "This is a bug in the GGUF writer; please report it.");
+    }
+    worst = std::max(worst, error);
+  }
+  return worst;
+}
+
 // --- reader --------------------------------------------------------------------------------
 
 GgufFile::GgufFile(const std::filesystem::path& path) : path_(path) {

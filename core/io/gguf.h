@@ -83,6 +83,10 @@ class GgufWriter {
   uint64_t file_bytes() const;
   /// Writes `path` atomically (temp file + rename); tensors are encoded one by one.
   void write(const std::filesystem::path& path) const;
+  /// Reads `path` back (after write) and compares every tensor with what was added: tb::Error
+  /// when the header differs or a tensor is off by more than its type's rounding allows.
+  /// Returns the largest absolute difference seen (0 for f32).
+  double verify(const std::filesystem::path& path) const;
 
  private:
   struct Tensor {

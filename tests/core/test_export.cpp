@@ -190,7 +190,9 @@ class TestExport : public QObject {
     options.out = root_ / "model-q8_0.gguf";
     const tb::ExportSource source =
         tb::resolve_export_source((root_ / "base").string(), options, store_);
-    tb::run_export(source, options, store_);
+    const tb::ExportResult result = tb::run_export(source, options, store_);
+    QVERIFY2(result.verification.find("within its type's rounding") != std::string::npos,
+             result.verification.c_str());
     const tb::GgufFile file(options.out);
     QVERIFY(file.value("general.architecture") == tb::GgufValue::string("llama"));
     QVERIFY(file.value("llama.block_count") == tb::GgufValue::u32(2));
@@ -255,7 +257,9 @@ class TestExport : public QObject {
     const tb::ExportSource source =
         tb::resolve_export_source((root_ / "adapter").string(), options, store_);
     QCOMPARE(source.config.model.model_name_or_path, (root_ / "base").string());
-    tb::run_export(source, options, store_);
+    const tb::ExportResult result = tb::run_export(source, options, store_);
+    QVERIFY2(result.verification.find("bit-identical") != std::string::npos,
+             result.verification.c_str());
     const nlohmann::json index =
         nlohmann::json::parse(tb::read_file(options.out / "model.safetensors.index.json"));
     std::set<std::string> shards;

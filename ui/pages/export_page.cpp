@@ -255,6 +255,7 @@ void ExportPage::startExport() {
       const ExportResult result =
           run_export(resolved, options, store, loss_plot_renderer(), progress);
       for (const std::string& note : result.notes) progress("note: " + note);
+      if (!result.verification.empty()) progress(result.verification);
       outcome->ok = true;
       outcome->message = QObject::tr("Exported %1 to %2 (%3 KiB).")
                              .arg(QString::fromStdString(resolved.description),
