@@ -1,4 +1,5 @@
 // `tunebench-cli train CONFIG`: the same engine and run history as the GUI, from a terminal.
+#include <sys/ioctl.h>
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
@@ -6,6 +7,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <vector>
 
 #include "app/cli/command.h"
 #include "app/cli/run_config_args.h"
@@ -40,22 +42,53 @@ std::string clock_text(double seconds) {
   return text;
 }
 
-std::string progress_line(const StepMetrics& m, bool bar) {
-  char text[256];
-  std::string line;
-  if (bar) {
-    constexpr int kWidth = 24;
-    const int filled = static_cast<int>(kWidth * m.step / std::max<int64_t>(1, m.total_steps));
-    line = "[" + std::string(filled, '#') + std::string(kWidth - filled, '.') + "] ";
+// One progress line; with `columns` > 0 (a terminal) it is fitted to that width, dropping the
+// least important fields first, because a wrapped line breaks the \r redraw into a scroll.
+std::string progress_line(const StepMetrics& m, int columns) {
+  char buffer[64];
+  auto field = [&](const char* format, auto... values) {
+    std::snprintf(buffer, sizeof(buffer), format, values...);
+    return std::string(buffer);
+  };
+  // In display order, each with the rank in which it is dropped when space runs out (0 = kept).
+  const std::vector<std::pair<std::string, int>> fields = {
+      {field("step %lld/%lld", static_cast<long long>(m.step),
+             static_cast<long long>(m.total_steps)),
+       0},
+      {field("epoch %.2f", m.epoch), 3},
+      {field("loss %.4f", m.loss), 0},
+      {field("lr %.2e", m.lr), 4},
+      {field("%.0f tok/s", m.tokens_per_second), 2},
+      {field("mem %.0f MB", static_cast<double>(m.memory.rss_bytes) / (1 << 20)), 5},
+      {"ETA " + clock_text(m.eta_seconds), 1},
+  };
+  auto compose = [&](int bar_width, int drop_from) {
+    std::string line;
+    if (bar_width > 0) {
+      const int filled = static_cast<int>(bar_width * m.step / std::max<int64_t>(1, m.total_steps));
+      line = "[" + std::string(filled, '#') + std::string(bar_width - filled, '.') + "] ";
+    }
+    for (const auto& [text, rank] : fields) {
+      if (rank != 0 && rank >= drop_from) continue;
+      line += (line.empty() || line.back() == ' ' ? "" : "  ") + text;
+    }
+    return line;
+  };
+  if (columns <= 0) return compose(0, 99);
+  const size_t room = static_cast<size_t>(std::max(columns - 1, 10));
+  for (int bar_width : {24, 12}) {
+    for (int drop_from : {99, 5, 4, 3, 2, 1}) {
+      const std::string line = compose(bar_width, drop_from);
+      if (line.size() <= room) return line;
+    }
   }
-  std::snprintf(text, sizeof(text),
-                "step %lld/%lld  epoch %.2f  loss %.4f  lr %.2e  %.0f tok/s  mem %.0f MB  "
-                "ETA %s",
-                static_cast<long long>(m.step), static_cast<long long>(m.total_steps), m.epoch,
-                m.loss, m.lr, m.tokens_per_second,
-                static_cast<double>(m.memory.rss_bytes) / (1 << 20),
-                clock_text(m.eta_seconds).c_str());
-  return line + text;
+  return compose(0, 1).substr(0, room);
+}
+
+// Width of the terminal on stdout (0 when unknown).
+int terminal_columns() {
+  winsize size{};
+  return ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 ? size.ws_col : 0;
 }
 
 }  // namespace
@@ -119,9 +152,9 @@ Command add_train_command(CLI::App& app) {
                       {"compute_seconds", m.compute_seconds},
                       {"samples_per_second", m.samples_per_second}});
               } else if (terminal) {
-                std::cout << "\r\033[K" << progress_line(m, true) << std::flush;
+                std::cout << "\r\033[K" << progress_line(m, terminal_columns()) << std::flush;
               } else if (m.step % logging_steps == 0 || m.step == m.total_steps) {
-                std::cout << progress_line(m, false) << "\n" << std::flush;
+                std::cout << progress_line(m, 0) << "\n" << std::flush;
               }
             };
             callbacks.on_eval = [&](const EvalMetrics& m) {
