@@ -9,6 +9,7 @@
 #include <QProcess>
 #include <QPushButton>
 #include <QTableView>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -109,6 +110,40 @@ require('fs').writeFileSync('mail.jsonl', mails.filter((m, i) => i % 40 == 0).sl
     QTRY_VERIFY_WITH_TIMEOUT(!page->monitor()->isRunning(), 60000);
     QVERIFY(page->monitor()->findChild<QLabel*>("monitorTitle")->text().contains("stopped"));
     QVERIFY(!QDir(dir_.filePath("out-stop")).entryList({"checkpoint-*"}, QDir::Dirs).isEmpty());
+  }
+
+  void estimateShowsEveryMethodBeforeARun() {
+    tb::ui::MainWindow window;
+    window.resize(1100, 800);
+    window.show();
+    tb::ui::NewRunPage* page = window.newRunPage();
+    QVERIFY(page->loadPreset("A-lora"));  // falls back to the bundled tiny-bert
+    QTest::mouseClick(page->findChild<QPushButton*>("estimateButton"), Qt::LeftButton);
+    QVERIFY(page->isEstimating());
+    QTRY_VERIFY_WITH_TIMEOUT(!page->isEstimating(), 300000);
+    QTableWidget* table = page->estimateTable();
+    QVERIFY(table->isVisible());
+    QCOMPARE(table->rowCount(), 5);
+    auto row_of = [&](const QString& method) {
+      for (int row = 0; row < table->rowCount(); ++row) {
+        if (table->item(row, 0)->text() == method) return row;
+      }
+      return -1;
+    };
+    auto mib = [&](const QString& method, int column) {
+      return table->item(row_of(method), column)->text().split(' ').first().toDouble();
+    };
+    for (const QString& method : {"full", "freeze", "lora", "qlora", "ptuning"}) {
+      QVERIFY2(row_of(method) >= 0, qPrintable(method));
+      QVERIFY2(mib(method, 6) > 0, qPrintable(method));  // total memory
+      QVERIFY2(table->item(row_of(method), 7)->text().contains("s/step"), qPrintable(method));
+    }
+    QVERIFY(mib("lora", 4) < mib("full", 4) / 10);           // AdamW states of the adapter only
+    QVERIFY(mib("qlora", 2) < mib("lora", 2));               // NF4 base weights
+    QVERIFY(table->item(row_of("lora"), 0)->font().bold());  // the config's own method
+    const QString shots = QString(TB_BINARY_DIR) + "/screenshots";
+    QDir().mkpath(shots);
+    QVERIFY(window.grab().save(shots + "/new_run_estimate.png"));
   }
 
  private:

@@ -1,3 +1,6 @@
+// LibTorch (through run_estimate.h) before Qt: Qt's `slots` macro would break its headers.
+#include "core/train/run_estimate.h"
+
 #include "ui/pages/new_run_page.h"
 
 #include <QComboBox>
@@ -6,10 +9,14 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
+#include <QHeaderView>
 #include <QLabel>
+#include <QLocale>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSplitter>
+#include <QTableWidget>
+#include <QThread>
 #include <QVBoxLayout>
 
 #include "core/config/config_validation.h"
@@ -19,6 +26,27 @@
 #include "ui/widgets/run_monitor.h"
 
 namespace tb::ui {
+
+struct NewRunPage::EstimateOutcome {
+  std::vector<MethodEstimate> estimates;  // one per method
+  std::string method;                     // the config's own method ("qlora" for 4-bit LoRA)
+  std::string error;                      // why nothing could be estimated
+};
+
+namespace {
+
+QString mib(int64_t bytes) {
+  return QString::number(static_cast<double>(bytes) / (1 << 20), 'f', 1) + " MiB";
+}
+
+QString duration(double seconds) {
+  if (seconds <= 0) return "–";
+  if (seconds < 90) return QString::number(seconds, 'f', 0) + " s";
+  if (seconds < 5400) return QString::number(seconds / 60, 'f', 1) + " min";
+  return QString::number(seconds / 3600, 'f', 1) + " h";
+}
+
+}  // namespace
 
 NewRunPage::NewRunPage(QWidget* parent) : QWidget(parent), base_dir_(QDir::currentPath()) {
   presets_ = new QComboBox(this);
@@ -32,6 +60,10 @@ NewRunPage::NewRunPage(QWidget* parent) : QWidget(parent), base_dir_(QDir::curre
   auto* save = new QPushButton(tr("Save as…"), this);
   auto* check_button = new QPushButton(tr("Check"), this);
   check_button->setObjectName("checkButton");
+  estimate_button_ = new QPushButton(tr("Estimate"), this);
+  estimate_button_->setObjectName("estimateButton");
+  estimate_button_->setToolTip(
+      tr("Memory and time of every method for this config (a few real steps are timed)"));
   run_ = new QPushButton(tr("Run"), this);
   run_->setObjectName("runButton");
   run_->setDefault(true);
@@ -43,6 +75,7 @@ NewRunPage::NewRunPage(QWidget* parent) : QWidget(parent), base_dir_(QDir::curre
   toolbar->addWidget(save);
   toolbar->addSpacing(12);
   toolbar->addWidget(check_button);
+  toolbar->addWidget(estimate_button_);
   toolbar->addWidget(run_);
 
   source_ = new QLabel(this);
@@ -58,24 +91,38 @@ NewRunPage::NewRunPage(QWidget* parent) : QWidget(parent), base_dir_(QDir::curre
   verdict_->setWordWrap(true);
   verdict_->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
+  estimates_ = new QTableWidget(0, 8, this);
+  estimates_->setObjectName("estimateTable");
+  estimates_->setHorizontalHeaderLabels({tr("method"), tr("trainable"), tr("weights"),
+                                         tr("gradients"), tr("optimizer"), tr("activations"),
+                                         tr("total memory"), tr("time")});
+  estimates_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+  estimates_->horizontalHeader()->setStretchLastSection(true);
+  estimates_->verticalHeader()->hide();
+  estimates_->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 8);
+  estimates_->setWordWrap(false);
+  estimates_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  estimates_->hide();
+
   auto* editor_box = new QWidget(this);
   auto* editor_layout = new QVBoxLayout(editor_box);
   editor_layout->setContentsMargins(0, 0, 0, 0);
   editor_layout->addWidget(source_);
   editor_layout->addWidget(editor_, 1);
   editor_layout->addWidget(verdict_);
+  editor_layout->addWidget(estimates_);
 
   monitor_ = new RunMonitor(this);
-  auto* splitter = new QSplitter(Qt::Vertical, this);
-  splitter->addWidget(editor_box);
-  splitter->addWidget(monitor_);
-  splitter->setStretchFactor(0, 2);
-  splitter->setStretchFactor(1, 3);
+  splitter_ = new QSplitter(Qt::Vertical, this);
+  splitter_->addWidget(editor_box);
+  splitter_->addWidget(monitor_);
+  splitter_->setStretchFactor(0, 2);
+  splitter_->setStretchFactor(1, 3);
 
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(12, 12, 12, 12);
   layout->addLayout(toolbar);
-  layout->addWidget(splitter, 1);
+  layout->addWidget(splitter_, 1);
 
   connect(presets_, &QComboBox::activated, this, [this](int index) {
     const QString name = presets_->itemData(index).toString();
@@ -89,6 +136,12 @@ NewRunPage::NewRunPage(QWidget* parent) : QWidget(parent), base_dir_(QDir::curre
   connect(save, &QPushButton::clicked, this, &NewRunPage::saveAs);
   connect(check_button, &QPushButton::clicked, this, &NewRunPage::check);
   connect(run_, &QPushButton::clicked, this, &NewRunPage::startRun);
+  connect(estimate_button_, &QPushButton::clicked, this, &NewRunPage::estimate);
+}
+
+NewRunPage::~NewRunPage() {
+  // The estimate thread only reads its own copy of the config; let it end before we do.
+  if (estimate_thread_) estimate_thread_->wait();
 }
 
 bool NewRunPage::loadPreset(const QString& name) {
@@ -151,6 +204,101 @@ void NewRunPage::startRun() {
   if (monitor_->isRunning() || !check().isEmpty()) return;
   monitor_->reset(tr("Starting: loading the model and the data…"));
   Q_EMIT runRequested(editor_->toPlainText(), base_dir_);
+}
+
+void NewRunPage::estimate() {
+  if (estimate_thread_ || monitor_->isRunning() || !check().isEmpty()) return;
+  RunConfig config;
+  try {
+    LoadedConfig loaded =
+        load_config_string(editor_->toPlainText().toStdString(), "config", base_dir_.toStdString());
+    apply_model_fallback(loaded);
+    config = loaded.config;
+  } catch (const std::exception&) {
+    return;  // check() above has shown why
+  }
+  estimate_outcome_ = std::make_shared<EstimateOutcome>();
+  estimate_outcome_->method =
+      config.method.finetuning_type == "lora" && config.method.quantization_bit == 4
+          ? "qlora"
+          : config.method.finetuning_type;
+  estimate_button_->setEnabled(false);
+  run_->setEnabled(false);  // timed steps and a run would slow each other down
+  verdict_->setText(verdict_->text() + "<br>" +
+                    tr("Estimating every method (timing a few real steps)…"));
+  auto outcome = estimate_outcome_;
+  estimate_thread_ = QThread::create([config, outcome] {
+    try {
+      EstimateOptions options;
+      options.methods = estimable_methods();
+      options.measure_steps = 2;
+      outcome->estimates = estimate_methods(config, options);
+    } catch (const std::exception& error) {
+      outcome->error = error.what();
+    }
+  });
+  estimate_thread_->setObjectName("tunebench-estimate");
+  connect(estimate_thread_, &QThread::finished, this, &NewRunPage::showEstimates);
+  estimate_thread_->start();
+}
+
+void NewRunPage::showEstimates() {
+  estimate_thread_->deleteLater();
+  estimate_thread_ = nullptr;
+  estimate_button_->setEnabled(true);
+  run_->setEnabled(true);
+  const EstimateOutcome& outcome = *estimate_outcome_;
+  if (!outcome.error.empty()) {
+    verdict_->setText("<span style='color:#c92a2a'>" +
+                      QString::fromStdString(outcome.error).toHtmlEscaped() + "</span>");
+    Q_EMIT estimateFinished(false);
+    return;
+  }
+  estimates_->setRowCount(static_cast<int>(outcome.estimates.size()));
+  int row = 0;
+  for (const MethodEstimate& e : outcome.estimates) {
+    QStringList cells = {QString::fromStdString(e.method)};
+    if (!e.error.empty()) {
+      cells << QString::fromStdString(e.error);
+    } else {
+      const double share = e.parameters.total > 0
+                               ? 100.0 * double(e.parameters.trainable) / double(e.parameters.total)
+                               : 0;
+      cells << QString("%1 (%2 %)")
+                   .arg(QLocale().toString(static_cast<qlonglong>(e.parameters.trainable)))
+                   .arg(share, 0, 'f', share < 1 ? 3 : 1)
+            << mib(e.memory.weights) << mib(e.memory.gradients) << mib(e.memory.optimizer)
+            << mib(e.memory.activations) << mib(e.memory.total())
+            << (e.seconds_per_step > 0 ? tr("%1 (%2 steps, %3 s/step)")
+                                             .arg(duration(e.total_seconds))
+                                             .arg(e.total_steps)
+                                             .arg(e.seconds_per_step, 0, 'f', 3)
+                                       : QString("–"));
+    }
+    for (int column = 0; column < estimates_->columnCount(); ++column) {
+      auto* item = new QTableWidgetItem(column < cells.size() ? cells[column] : QString());
+      if (e.method == outcome.method) {
+        QFont bold = item->font();
+        bold.setBold(true);
+        item->setFont(bold);  // the method this config will run
+      }
+      if (column > 0 && column < 7 && e.error.empty()) {
+        item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+      }
+      estimates_->setItem(row, column, item);
+    }
+    if (!e.error.empty()) estimates_->setSpan(row, 1, 1, estimates_->columnCount() - 1);
+    ++row;
+  }
+  // Every row visible; the editor side of the splitter grows to make room.
+  int height = estimates_->horizontalHeader()->height() + 2 * estimates_->frameWidth();
+  for (int r = 0; r < estimates_->rowCount(); ++r) height += estimates_->rowHeight(r);
+  estimates_->setFixedHeight(height);
+  estimates_->show();
+  const int total = splitter_->height();
+  splitter_->setSizes({total * 3 / 5, total - total * 3 / 5});
+  check();  // the verdict without the "Estimating…" line
+  Q_EMIT estimateFinished(true);
 }
 
 void NewRunPage::saveAs() {

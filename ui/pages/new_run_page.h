@@ -1,13 +1,19 @@
 #pragma once
 // New run: pick a recipe preset or open a YAML config, edit it, check it, run it, and watch
-// the run live below. (The form view of the config grows here with the GUI issue.)
+// the run live below; Estimate shows memory and time per method before anything starts. (The
+// form view of the config grows here with the GUI issue.)
 
 #include <QWidget>
+
+#include <memory>
 
 class QComboBox;
 class QLabel;
 class QPlainTextEdit;
 class QPushButton;
+class QSplitter;
+class QTableWidget;
+class QThread;
 
 namespace tb::ui {
 
@@ -18,6 +24,7 @@ class NewRunPage : public QWidget {
   Q_OBJECT
  public:
   explicit NewRunPage(QWidget* parent = nullptr);
+  ~NewRunPage() override;
 
   /// Loads a preset by name into the editor; false when there is no such preset.
   bool loadPreset(const QString& name);
@@ -29,21 +36,37 @@ class NewRunPage : public QWidget {
   QStringList check();
   /// Validates, then asks for the run (emits runRequested) unless one is running.
   void startRun();
+  /// Validates, then estimates memory and time of every method for this config on a
+  /// background thread (real steps timed); the table below the editor shows the result.
+  void estimate();
+  /// Whether an estimate is being computed.
+  bool isEstimating() const { return estimate_thread_ != nullptr; }
+  /// The per-method estimate table (tests).
+  QTableWidget* estimateTable() const { return estimates_; }
   /// The live monitor below the editor.
   RunMonitor* monitor() const { return monitor_; }
 
  Q_SIGNALS:
   /// Train this config (YAML text, folder for relative paths).
   void runRequested(const QString& yaml, const QString& base_dir);
+  /// An estimate finished (the table is filled) or failed (the verdict says why).
+  void estimateFinished(bool ok);
 
  private:
   void saveAs();
+  void showEstimates();
 
   QComboBox* presets_ = nullptr;
   QPlainTextEdit* editor_ = nullptr;
   QLabel* verdict_ = nullptr;
   QLabel* source_ = nullptr;
   QPushButton* run_ = nullptr;
+  QPushButton* estimate_button_ = nullptr;
+  QTableWidget* estimates_ = nullptr;
+  QSplitter* splitter_ = nullptr;
+  QThread* estimate_thread_ = nullptr;
+  struct EstimateOutcome;
+  std::shared_ptr<EstimateOutcome> estimate_outcome_;  // written by the thread, read after
   RunMonitor* monitor_ = nullptr;
   QString base_dir_;
 };
