@@ -14,8 +14,11 @@ gui_pkgs=(qt6-base-dev qt6-svg-dev libqt6svg6 libqcustomplot-dev libqcustomplot2
 # Tests: offscreen/X11 screenshots, npm for the interop references, numpy for subsets,
 # sqlite3 shell for inspecting the run store.
 test_pkgs=(xvfb xauth python3-numpy sqlite3)
+# Packaging: the .deb (CPack + dpkg-shlibdeps), man pages from --help, and the validators.
+package_pkgs=(dpkg-dev help2man man-db desktop-file-utils appstream lintian)
 
-all_pkgs=("${build_pkgs[@]}" "${core_pkgs[@]}" "${gui_pkgs[@]}" "${test_pkgs[@]}")
+all_pkgs=("${build_pkgs[@]}" "${core_pkgs[@]}" "${gui_pkgs[@]}" "${test_pkgs[@]}"
+  "${package_pkgs[@]}")
 # Node.js may come from another source (e.g. NodeSource ships npm inside nodejs);
 # only ask Debian for it when the commands are missing.
 command -v node >/dev/null 2>&1 || all_pkgs+=(nodejs)

@@ -10,7 +10,6 @@
 #include "app/cli/run_config_args.h"
 #include "core/train/run_estimate.h"
 #include "core/util/runtime.h"
-#include "core/util/text.h"
 
 namespace tb::cli {
 
@@ -27,12 +26,7 @@ Command add_bench_command(CLI::App& app) {
   auto a = std::make_shared<Args>();
   command->add_option("config", a->config, "YAML file or preset name (default A-lora)");
   command->add_option("--set", a->overrides, "Override a key: --set key=value (repeatable)");
-  command
-      ->add_option("--methods", a->methods,
-                   "Methods, comma-separated (" + join(estimable_methods(), ", ") +
-                       "; default full,lora,qlora)")
-      ->delimiter(',')
-      ->check(CLI::IsMember(estimable_methods()));
+  add_methods_option(command, a->methods, "Methods", "default full,lora,qlora");
   command->add_option("--steps", a->steps, "Optimizer steps timed per method (default 5)")
       ->check(CLI::Range(2, 100000));
   command->add_flag("--json", a->json, "One JSON object per line");
@@ -45,10 +39,8 @@ Command add_bench_command(CLI::App& app) {
             init_runtime();
             const RunConfig config = load_checked_config(a->config, a->overrides);
             const double peak = measure_matmul_gflops(1024, 1.0);
-            EstimateOptions options;
-            options.methods = a->methods;
-            options.measure_steps = a->steps;
-            const std::vector<MethodEstimate> estimates = estimate_methods(config, options);
+            const std::vector<MethodEstimate> estimates =
+                estimate_listed_methods(config, a->methods, a->steps);
             if (a->json) {
               std::cout << nlohmann::json{{"event", "machine"},
                                           {"matmul_gflops", peak},

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "app/cli/command.h"
+#include "app/cli/text_stream.h"
 #include "core/config/run_config.h"
 #include "core/io/hf_folder.h"
 #include "core/methods/adapter_load.h"
@@ -26,29 +27,6 @@ struct ChatArgs {
   std::string system;                 // "": the template's default
   std::vector<std::string> messages;  // non-interactive: these user messages in turn
   GenerateOptions generation;         // sampling settings
-};
-
-// Streams the text of `generated` as tokens arrive; a character split across tokens waits.
-class TextStream {
- public:
-  explicit TextStream(const Tokenizer& tokenizer) : tokenizer_(tokenizer) {}
-  bool add(int64_t token) {
-    ids_.push_back(static_cast<uint32_t>(token));
-    const std::string text = tokenizer_.decode(ids_, /*skip_special_tokens=*/true);
-    const bool incomplete =
-        text.size() >= 3 && text.compare(text.size() - 3, 3, "\xEF\xBF\xBD") == 0;
-    if (text.size() > shown_ && !incomplete) {
-      std::cout << text.substr(shown_) << std::flush;
-      shown_ = text.size();
-    }
-    return true;
-  }
-  std::string text() const { return tokenizer_.decode(ids_, true); }
-
- private:
-  const Tokenizer& tokenizer_;
-  std::vector<uint32_t> ids_;
-  size_t shown_ = 0;
 };
 
 int run_chat(const ChatArgs& args) {

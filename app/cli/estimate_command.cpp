@@ -15,12 +15,6 @@ namespace tb::cli {
 
 namespace {
 
-std::string mib(int64_t bytes) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%.1f", static_cast<double>(bytes) / (1024.0 * 1024.0));
-  return text;
-}
-
 std::string duration(double seconds) {
   char text[32];
   const auto s = static_cast<long long>(seconds + 0.5);
@@ -44,9 +38,9 @@ void print_table(const std::vector<MethodEstimate>& estimates) {
         e.parameters.total > 0 ? 100.0 * double(e.parameters.trainable) / e.parameters.total : 0.0;
     std::printf("%-8s %12lld %8.3f%% %10s %10s %10s %10s %10s %8.3f %10s\n", e.method.c_str(),
                 static_cast<long long>(e.parameters.trainable), percent,
-                mib(e.memory.weights).c_str(), mib(e.memory.gradients).c_str(),
-                mib(e.memory.optimizer).c_str(), mib(e.memory.activations).c_str(),
-                mib(e.memory.total()).c_str(), e.seconds_per_step,
+                format_mib(e.memory.weights).c_str(), format_mib(e.memory.gradients).c_str(),
+                format_mib(e.memory.optimizer).c_str(), format_mib(e.memory.activations).c_str(),
+                format_mib(e.memory.total()).c_str(), e.seconds_per_step,
                 e.seconds_per_step > 0 ? duration(e.total_seconds).c_str() : "-");
   }
 }
@@ -82,16 +76,7 @@ Command add_estimate_command(CLI::App& app) {
   command->add_option("config", a->config, "YAML file or preset name (see `config presets`)")
       ->required();
   command->add_option("--set", a->overrides, "Override a key: --set key=value (repeatable)");
-  command
-      ->add_option("--methods", a->methods,
-                   "Methods to compare, comma-separated (" + join(estimable_methods(), ", ") +
-                       "; all = every one); default the config's")
-      ->delimiter(',')
-      ->check(CLI::IsMember([] {
-        std::vector<std::string> names = estimable_methods();
-        names.push_back("all");
-        return names;
-      }()));
+  add_methods_option(command, a->methods, "Methods to compare", "default the config's");
   command->add_option("--measure-steps", a->measure_steps,
                       "Real optimizer steps timed per method, the first as warm-up (0 = memory "
                       "only; default 3)");
@@ -105,16 +90,8 @@ Command add_estimate_command(CLI::App& app) {
   return {command, [a]() -> int {
             init_runtime();
             const RunConfig config = load_checked_config(a->config, a->overrides);
-            EstimateOptions options;
-            options.measure_steps = a->measure_steps;
-            for (const std::string& method : a->methods) {
-              if (method == "all") {
-                options.methods = estimable_methods();
-                break;
-              }
-              options.methods.push_back(method);
-            }
-            const std::vector<MethodEstimate> estimates = estimate_methods(config, options);
+            const std::vector<MethodEstimate> estimates =
+                estimate_listed_methods(config, a->methods, a->measure_steps);
             if (a->json) {
               for (const MethodEstimate& e : estimates) std::cout << to_json(e).dump() << "\n";
             } else {

@@ -47,7 +47,9 @@ Command add_eval_command(CLI::App& app) {
             RunConfig config = load_checked_config(a->config, overrides);
             // Evaluation only: whatever the method, nothing trains and nothing is written.
             config.output.output_dir.clear();
-            const PreparedRun prepared = prepare_run(config);
+            PrepareOptions prepare;
+            prepare.eval_only = true;  // the train split is only sized, for the same eval rows
+            const PreparedRun prepared = prepare_run(config, prepare);
             if (!prepared.eval) {
               throw make_error("the config has no eval data", a->config,
                                "Set eval_dataset, or val_size to split some of dataset off.");

@@ -2,9 +2,11 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "app/cli/command.h"
 #include "app/cli/model_args.h"
+#include "app/cli/text_stream.h"
 #include "core/io/hf_folder.h"
 #include "core/models/generate.h"
 #include "core/models/loader.h"
@@ -55,23 +57,15 @@ Command add_generate_command(CLI::App& app) {
             return true;
           };
         }
+        // The stream is used only inside generate() below, so the lambda may hold references.
+        std::optional<Tokenizer> tokenizer;
+        std::optional<TextStream> stream;
         if (!*as_json && as_text) {
-          // Stream text: decode everything so far and print what is new (a token may only
-          // complete a character together with the next one).
-          auto generated = std::make_shared<std::vector<int64_t>>();
-          auto shown = std::make_shared<size_t>(0);
           std::cout << args->text << std::flush;
-          run.on_token = [args, generated, shown](int64_t token, const torch::Tensor&) {
-            generated->push_back(token);
-            const std::string text = decode_ids(*args, *generated);
-            // U+FFFD at the end = a character still incomplete: wait for the next token.
-            const bool incomplete =
-                text.size() >= 3 && text.compare(text.size() - 3, 3, "\xEF\xBF\xBD") == 0;
-            if (text.size() > *shown && !incomplete) {
-              std::cout << text.substr(*shown) << std::flush;
-              *shown = text.size();
-            }
-            return true;
+          tokenizer.emplace(Tokenizer::load(args->folder));
+          stream.emplace(*tokenizer);
+          run.on_token = [&stream](int64_t token, const torch::Tensor&) {
+            return stream->add(token);
           };
         }
         const GenerateResult result = generate(*loaded.model, args->ids, run);

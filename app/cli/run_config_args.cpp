@@ -7,6 +7,7 @@
 
 #include "core/config/config_validation.h"
 #include "core/config/presets.h"
+#include "core/util/text.h"
 
 namespace tb::cli {
 
@@ -50,6 +51,30 @@ nlohmann::json eval_json(const EvalMetrics& m) {
           {"exact_match", m.exact_match},
           {"examples", m.examples},
           {"seconds", m.seconds}};
+}
+
+void add_methods_option(CLI::App* command, std::vector<std::string>& methods,
+                        const std::string& what, const std::string& default_text) {
+  std::vector<std::string> names = estimable_methods();
+  const std::string help =
+      what + ", comma-separated (" + join(names, ", ") + "; all = every one; " + default_text + ")";
+  names.push_back("all");
+  command->add_option("--methods", methods, help)->delimiter(',')->check(CLI::IsMember(names));
+}
+
+std::vector<MethodEstimate> estimate_listed_methods(const RunConfig& config,
+                                                    const std::vector<std::string>& methods,
+                                                    int64_t measure_steps) {
+  EstimateOptions options;
+  options.measure_steps = measure_steps;
+  for (const std::string& method : methods) {
+    if (method == "all") {
+      options.methods = estimable_methods();
+      break;
+    }
+    options.methods.push_back(method);
+  }
+  return estimate_methods(config, options);
 }
 
 }  // namespace tb::cli

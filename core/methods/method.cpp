@@ -5,16 +5,13 @@
 
 #include "core/models/loader.h"
 #include "core/util/error.h"
+#include "core/util/text.h"
 
 namespace tb {
 
 namespace {
 
-std::string mib(int64_t bytes) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%.1f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
-  return text;
-}
+std::string mib(int64_t bytes) { return format_mib(bytes) + " MiB"; }
 
 int64_t config_size(const nlohmann::json& config, const char* key, int64_t fallback) {
   const auto found = config.find(key);

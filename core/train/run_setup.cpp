@@ -197,7 +197,7 @@ PreparedModel prepare_model(const RunConfig& config) {
   return run;
 }
 
-PreparedRun prepare_run(const RunConfig& config) {
+PreparedRun prepare_run(const RunConfig& config, const PrepareOptions& options) {
   if (config.data.dataset.size() != 1 || config.data.eval_dataset.size() > 1) {
     throw make_error("training on several data sets at once is not supported yet", "dataset",
                      "Name one training file (and at most one eval file).");
@@ -266,12 +266,18 @@ PreparedRun prepare_run(const RunConfig& config) {
   sampler.batch_size = config.training.per_device_train_batch_size;
   sampler.seed = static_cast<uint64_t>(config.training.seed);
 
-  std::vector<data::Example> train_examples =
-      data::build_examples(train_data, subset.train, fns, task);
-  run.train_examples = static_cast<int64_t>(train_examples.size());
-  run.train = std::make_unique<LoaderSource>(
-      data::Loader(std::move(train_examples), sampler, collate), class_labels, masking,
-      static_cast<uint64_t>(config.training.seed));
+  if (options.eval_only) {
+    // build_examples gives one example per row here (nothing packs), so the summary below
+    // reads as in training without tokenising the train rows.
+    run.train_examples = static_cast<int64_t>(subset.train.size());
+  } else {
+    std::vector<data::Example> train_examples =
+        data::build_examples(train_data, subset.train, fns, task);
+    run.train_examples = static_cast<int64_t>(train_examples.size());
+    run.train = std::make_unique<LoaderSource>(
+        data::Loader(std::move(train_examples), sampler, collate), class_labels, masking,
+        static_cast<uint64_t>(config.training.seed));
+  }
   if (!subset.eval.empty()) {
     const data::Dataset& eval_source = subset.eval_from_train ? train_data : *eval_file;
     std::vector<data::Example> eval_examples =

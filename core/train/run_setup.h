@@ -37,7 +37,7 @@ struct PreparedRun {
   std::shared_ptr<Tokenizer> tokenizer;        // the model folder's tokenizer
   std::shared_ptr<LanguageModel> model;        // loaded, with the task's head
   std::unique_ptr<AppliedMethod> method;       // applied; says what trains
-  std::unique_ptr<BatchSource> train;          // training batches
+  std::unique_ptr<BatchSource> train;          // training batches (null when eval_only)
   std::unique_ptr<BatchSource> eval;           // evaluation batches (null when none)
   std::shared_ptr<ExactMatchSet> exact_match;  // SFT with predict_with_generate, else null
   int64_t train_examples = 0;                  // examples in the train subset
@@ -66,8 +66,14 @@ std::function<void(EvalMetrics&)> exact_match_metric(const PreparedRun& prepared
 /// loads adapter_name_or_path); tb::Error for a missing folder or an unknown task.
 PreparedModel prepare_model(const RunConfig& config);
 
+/// What prepare_run builds beyond the model.
+struct PrepareOptions {
+  bool eval_only = false;  // false: train and eval batches; true: the same eval subset only
+                           // (train stays null, its rows are neither tokenised nor checked)
+};
+
 /// Loads and prepares everything; tb::Error says what is wrong (missing folder, data that
 /// does not fit the task, …).
-PreparedRun prepare_run(const RunConfig& config);
+PreparedRun prepare_run(const RunConfig& config, const PrepareOptions& options = {});
 
 }  // namespace tb

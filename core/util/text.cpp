@@ -1,6 +1,7 @@
 #include "core/util/text.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <numeric>
 
 namespace tb {
@@ -41,6 +42,12 @@ std::string join(const std::vector<std::string>& items, std::string_view separat
     if (i > 0) text.append(separator);
     text.append(items[i]);
   }
+  return text;
+}
+
+std::string format_mib(int64_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.1f", static_cast<double>(bytes) / (1024.0 * 1024.0));
   return text;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Small text helpers used for user-facing messages.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,5 +17,8 @@ std::string closest_match(std::string_view word, const std::vector<std::string>&
 
 /// Joins items with a separator: join({"a","b"}, ", ") == "a, b".
 std::string join(const std::vector<std::string>& items, std::string_view separator);
+
+/// Bytes in MiB with one decimal and no unit: format_mib(1572864) == "1.5".
+std::string format_mib(int64_t bytes);
 
 }  // namespace tb
