@@ -17,7 +17,7 @@
 #include "ui/pages/compare_page.h"
 #include "ui/pages/export_page.h"
 #include "ui/pages/new_run_page.h"
-#include "ui/pages/placeholder_page.h"
+#include "ui/pages/playground_page.h"
 #include "ui/pages/runs_page.h"
 #include "ui/training_worker.h"
 #include "ui/widgets/run_monitor.h"
@@ -76,10 +76,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     showPage("export");
     export_page_->selectRun(id);
   });
-  addPage("playground", "page-playground", tr("Playground"),
-          new PlaceholderPage(tr("Playground"),
-                              tr("Try a base model and its fine-tuned versions side by side "
-                                 "on your own prompts.")));
+  playground_page_ = new PlaygroundPage(store_.get());
+  addPage("playground", "page-playground", tr("Playground"), playground_page_);
   connect(navigation_, &QListWidget::currentRowChanged, pages_, &QStackedWidget::setCurrentIndex);
   navigation_->setCurrentRow(0);
 

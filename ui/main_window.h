@@ -21,6 +21,7 @@ namespace tb::ui {
 
 class ComparePage;
 class ExportPage;
+class PlaygroundPage;
 class NewRunPage;
 class RunsPage;
 class TrainingWorker;
@@ -52,6 +53,8 @@ class MainWindow : public QMainWindow {
   ComparePage* comparePage() const { return compare_page_; }
   /// The Export page.
   ExportPage* exportPage() const { return export_page_; }
+  /// The Playground page.
+  PlaygroundPage* playgroundPage() const { return playground_page_; }
   /// Shows threads, BLAS and speed in the status bar, and any runtime warning prominently.
   void setRuntimeInfo(const RuntimeInfo& info);
 
@@ -76,6 +79,7 @@ class MainWindow : public QMainWindow {
   TrainingWorker* worker_ = nullptr;    // lives on training_thread_
   ComparePage* compare_page_ = nullptr;
   ExportPage* export_page_ = nullptr;
+  PlaygroundPage* playground_page_ = nullptr;
 };
 
 }  // namespace tb::ui

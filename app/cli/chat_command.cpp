@@ -6,13 +6,8 @@
 #include <memory>
 
 #include "app/cli/command.h"
-#include "app/cli/text_stream.h"
-#include "core/config/run_config.h"
-#include "core/io/hf_folder.h"
-#include "core/methods/adapter_load.h"
 #include "core/models/generate.h"
-#include "core/models/loader.h"
-#include "core/train/run_setup.h"
+#include "core/train/chat_session.h"
 #include "core/util/error.h"
 #include "core/util/runtime.h"
 
@@ -31,31 +26,19 @@ struct ChatArgs {
 
 int run_chat(const ChatArgs& args) {
   init_runtime();
-  auto tokenizer = std::make_shared<Tokenizer>(Tokenizer::load(args.model));
-  const ChatTemplate chat = model_chat_template(args.chat_template, tokenizer, args.model);
-  LoadOptions load;
-  load.task = ModelTask::kCausalLm;
-  LoadedModel loaded = load_model(args.model, load);
-  std::shared_ptr<LanguageModel> model = loaded.model;
-  std::unique_ptr<AppliedMethod> adapter;
-  if (!args.adapter.empty()) {
-    adapter = load_adapter(model, args.adapter, RunConfig{});
-    model = adapter->model();
+  ChatSession session({args.model, args.adapter, args.chat_template});
+  if (!session.is_decoder()) {
+    throw make_error("this model classifies and does not generate text", args.model,
+                     "chat talks to ...ForCausalLM models; the Playground shows a classifier's "
+                     "class probabilities.");
   }
-  model->eval();
-  GenerateOptions generation = args.generation;
-  for (const int64_t eos : eos_token_ids(loaded.config)) generation.stop_token_ids.push_back(eos);
-  if (const auto eos = tokenizer->token_to_id(tokenizer->config().eos_token)) {
-    generation.stop_token_ids.push_back(*eos);
-  }
-
   std::vector<ChatMessage> history;
   if (!args.system.empty()) history.push_back({"system", args.system});
   const bool interactive = args.messages.empty();
   const bool terminal = interactive && ::isatty(STDIN_FILENO);
   if (terminal) {
-    std::cout << "chat with " << args.model << (args.adapter.empty() ? "" : " + " + args.adapter)
-              << " (template " << chat.name << "); /reset forgets, /exit or Ctrl-D quits\n";
+    std::cout << "chat with " << session.description()
+              << "; /reset forgets, /exit or Ctrl-D quits\n";
   }
   size_t next_message = 0;
   while (true) {
@@ -76,21 +59,16 @@ int run_chat(const ChatArgs& args) {
     }
     if (line.empty()) continue;
     history.push_back({"user", line});
-    const std::string prompt = render_chat(chat, history, /*add_generation_prompt=*/true);
-    std::vector<int64_t> ids;
-    for (const uint32_t id : tokenizer->encode_ids(prompt, /*add_special_tokens=*/false)) {
-      ids.push_back(id);
-    }
-    TextStream stream(*tokenizer);
-    generation.on_token = [&stream](int64_t token, const torch::Tensor&) {
-      return stream.add(token);
-    };
-    const GenerateResult result = generate(*model, ids, generation);
+    const std::string answer =
+        session.reply(history, args.generation, [](const std::string& piece) {
+          std::cout << piece << std::flush;
+          return true;
+        });
     std::cout << "\n";
-    if (result.stop_reason == "max_new_tokens") {
-      std::cout << "(stopped at --max-new-tokens " << generation.max_new_tokens << ")\n";
+    if (session.stop_reason() == "max_new_tokens") {
+      std::cout << "(stopped at --max-new-tokens " << args.generation.max_new_tokens << ")\n";
     }
-    history.push_back({"assistant", stream.text()});
+    history.push_back({"assistant", answer});
   }
   return kExitOk;
 }

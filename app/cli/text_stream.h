@@ -3,9 +3,8 @@
 
 #include <cstdint>
 #include <string>
-#include <vector>
 
-#include "core/tokenizer/tokenizer.h"
+#include "core/tokenizer/stream_decoder.h"
 
 namespace tb::cli {
 
@@ -13,16 +12,14 @@ namespace tb::cli {
 class TextStream {
  public:
   /// Decodes with `tokenizer`, which must outlive the stream.
-  explicit TextStream(const Tokenizer& tokenizer) : tokenizer_(tokenizer) {}
+  explicit TextStream(const Tokenizer& tokenizer) : decoder_(tokenizer) {}
   /// Appends `token` and prints the text it completes; returns true (generation goes on).
   bool add(int64_t token);
   /// The whole text so far, a character still waiting for its next token included.
-  std::string text() const;
+  std::string text() const { return decoder_.text(); }
 
  private:
-  const Tokenizer& tokenizer_;  // decodes the ids
-  std::vector<uint32_t> ids_;   // every token added so far
-  size_t shown_ = 0;            // bytes of the decoded text already printed
+  StreamDecoder decoder_;  // what is new after each token
 };
 
 }  // namespace tb::cli
