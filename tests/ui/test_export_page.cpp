@@ -2,9 +2,8 @@
 // exported as a PEFT adapter with its model card and loss plot, and as a q8_0 GGUF; an existing
 // output is kept unless "Replace" is checked. A screenshot lands in the build folder.
 // LibTorch before Qt: Qt's `slots` macro would break torch's headers.
-#include "core/config/config_yaml.h"
 #include "core/io/gguf.h"
-#include "core/train/run_job.h"
+#include "tiny_run.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -30,18 +29,7 @@ class TestExportPage : public QObject {
     QVERIFY(dir_.isValid());
     root_ = dir_.path().toStdString();
     qputenv("TB_DB", QByteArray::fromStdString((root_ / "runs.db").string()));
-    const fs::path demo = fs::path(TB_SOURCE_DIR) / "resources/demo";
-    const std::string yaml =
-        "model_name_or_path: " + (demo / "models/tiny-llama").string() +
-        "\nstage: sft\nfinetuning_type: lora\nlora_rank: 4\nlora_target: all\n"
-        "dataset: " +
-        (demo / "data/mail-instructions/train.jsonl").string() +
-        "\ntemplate: alpaca\ncutoff_len: 64\nmax_samples: 40\nper_device_train_batch_size: 4\n"
-        "learning_rate: 0.01\nmax_steps: 6\nlogging_steps: 1\neval_strategy: \"no\"\n"
-        "run_name: export page test\noutput_dir: " +
-        (root_ / "run").string() + "\n";
-    const tb::RunConfig config = tb::load_config_string(yaml, "test.yaml", root_).config;
-    run_id_ = tb::run_job(config, {}, {}, nullptr).run_id;
+    run_id_ = tb::test::train_tiny_lora_run(root_, "export page test", 6);
     QVERIFY(run_id_ > 0);
   }
 

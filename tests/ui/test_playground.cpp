@@ -3,10 +3,9 @@
 // greedily and match what tunebench-cli chat's engine (ChatSession) answers; the bundled BERT
 // classifier shows class probabilities. A screenshot lands in the build folder.
 // LibTorch before Qt: Qt's `slots` macro would break torch's headers.
-#include "core/config/config_yaml.h"
 #include "core/models/init_model.h"
 #include "core/train/chat_session.h"
-#include "core/train/run_job.h"
+#include "tiny_run.h"
 
 #include <QComboBox>
 #include <QDir>
@@ -29,17 +28,7 @@ class TestPlayground : public QObject {
     root_ = dir_.path().toStdString();
     qputenv("TB_DB", QByteArray::fromStdString((root_ / "runs.db").string()));
     demo_ = fs::path(TB_SOURCE_DIR) / "resources/demo";
-    const std::string yaml =
-        "model_name_or_path: " + (demo_ / "models/tiny-llama").string() +
-        "\nstage: sft\nfinetuning_type: lora\nlora_rank: 4\nlora_target: all\n"
-        "dataset: " +
-        (demo_ / "data/mail-instructions/train.jsonl").string() +
-        "\ntemplate: alpaca\ncutoff_len: 96\nmax_samples: 64\nper_device_train_batch_size: 8\n"
-        "learning_rate: 0.01\nmax_steps: 12\nlogging_steps: 4\neval_strategy: \"no\"\n"
-        "run_name: playground test\noutput_dir: " +
-        (root_ / "run").string() + "\n";
-    const tb::RunConfig config = tb::load_config_string(yaml, "test.yaml", root_).config;
-    run_id_ = tb::run_job(config, {}, {}, nullptr).run_id;
+    run_id_ = tb::test::train_tiny_lora_run(root_, "playground test", 12);
   }
 
   void comparesBaseAndAdapterOnOnePrompt() {

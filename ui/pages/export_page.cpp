@@ -20,6 +20,7 @@
 
 #include "core/export/export_job.h"
 #include "core/runs/run_store.h"
+#include "ui/widgets/finished_runs.h"
 #include "ui/widgets/loss_plot_image.h"
 
 namespace tb::ui {
@@ -30,13 +31,6 @@ struct ExportPage::Outcome {
 };
 
 namespace {
-
-QString describe(const RunRecord& run) {
-  return QString("#%1  %2  (%3, %4)")
-      .arg(run.id)
-      .arg(QString::fromStdString(run.name), QString::fromStdString(run.method),
-           QString::fromUtf8(to_string(run.status)));
-}
 
 QPushButton* browse_button(QWidget* parent, QLineEdit* target, const QString& title) {
   auto* button = new QPushButton(QObject::tr("Browse…"), parent);
@@ -157,19 +151,8 @@ void ExportPage::showEvent(QShowEvent* event) {
 }
 
 void ExportPage::reloadRuns() {
-  if (!store_) return;
-  const qint64 current = runs_->currentData().toLongLong();
-  runs_->clear();
-  try {
-    for (const RunRecord& run : store_->list_runs()) {
-      const bool done = run.status == RunStatus::kCompleted || run.status == RunStatus::kStopped;
-      if (done && !run.output_dir.empty())
-        runs_->addItem(describe(run), QVariant::fromValue<qint64>(run.id));
-    }
-  } catch (const std::exception& error) {
-    status_->setText(QString::fromUtf8(error.what()));
-  }
-  if (current > 0) selectRun(current);
+  const QString error = fillFinishedRuns(runs_, store_);
+  if (!error.isEmpty()) status_->setText(error);
 }
 
 bool ExportPage::selectRun(qint64 run_id) {

@@ -20,6 +20,7 @@
 
 #include "core/config/config_yaml.h"
 #include "core/runs/run_store.h"
+#include "ui/widgets/finished_runs.h"
 
 namespace tb::ui {
 
@@ -133,20 +134,8 @@ void PlaygroundPage::showEvent(QShowEvent* event) {
 }
 
 void PlaygroundPage::reloadRuns() {
-  if (!store_) return;
-  const qint64 current = runs_->currentData().toLongLong();
-  runs_->clear();
-  try {
-    for (const RunRecord& run : store_->list_runs()) {
-      if (run.status != RunStatus::kCompleted && run.status != RunStatus::kStopped) continue;
-      runs_->addItem(QString("#%1  %2").arg(run.id).arg(QString::fromStdString(run.name)),
-                     QVariant::fromValue<qint64>(run.id));
-    }
-  } catch (const std::exception& error) {
-    status_->setText(QString::fromUtf8(error.what()));
-  }
-  const int index = runs_->findData(current);
-  if (index >= 0) runs_->setCurrentIndex(index);
+  const QString error = fillFinishedRuns(runs_, store_);
+  if (!error.isEmpty()) status_->setText(error);
 }
 
 void PlaygroundPage::setLeft(const QString& model) {
