@@ -16,11 +16,21 @@ gui_pkgs=(qt6-base-dev qt6-svg-dev libqt6svg6 libqcustomplot-dev libqcustomplot2
 test_pkgs=(xvfb xauth python3-numpy sqlite3)
 # Packaging: the .deb (CPack + dpkg-shlibdeps), man pages from --help, and the validators.
 package_pkgs=(dpkg-dev help2man man-db desktop-file-utils appstream lintian)
+# Fuzzing: clang with libFuzzer and the sanitizers (tests/fuzz); the runtime package is named
+# after the distribution's clang version (libclang-rt-14-dev on Debian 12), found below.
+fuzz_pkgs=(clang)
+clang_runtime() {
+  local version
+  version=$(apt-cache depends clang 2>/dev/null | sed -n 's/.*Depends: clang-\([0-9][0-9]*\)$/\1/p' | head -1)
+  [[ -n "$version" ]] && echo "libclang-rt-${version}-dev"
+}
 
 all_pkgs=("${build_pkgs[@]}" "${core_pkgs[@]}" "${gui_pkgs[@]}" "${test_pkgs[@]}"
-  "${package_pkgs[@]}")
+  "${package_pkgs[@]}" "${fuzz_pkgs[@]}")
 # Node.js may come from another source (e.g. NodeSource ships npm inside nodejs);
 # only ask Debian for it when the commands are missing.
+runtime=$(clang_runtime || true)
+[[ -n "$runtime" ]] && all_pkgs+=("$runtime")
 command -v node >/dev/null 2>&1 || all_pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || all_pkgs+=(npm)
 
@@ -70,4 +80,8 @@ echo "install-deps: installing ${#missing[@]} packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [[ -z "$runtime" ]] && runtime=$(clang_runtime); then
+  # The package lists were empty before the update: now the runtime's name is known.
+  $sudo apt-get install -y -qq --no-install-recommends "$runtime"
+fi
 echo "install-deps: done."
