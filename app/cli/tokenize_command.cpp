@@ -2,6 +2,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -150,22 +151,27 @@ int decode_file(const Tokenizer& tok, const TokenizeArgs& args) {
   size_t row = 0;
   while (std::getline(in, line)) {
     ++row;
+    // Strict: a line that is not a JSON array of ids is an error, never decoded half-way.
+    const std::string where = location(args.decode_ids, static_cast<int64_t>(row));
+    nlohmann::json array;
+    try {
+      array = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::parse_error& error) {
+      throw make_error("not a JSON array of token ids (syntax error at column " +
+                           std::to_string(error.byte) + ")",
+                       where, "Write one JSON array per line, e.g. [101, 2023, 102].");
+    }
+    if (!array.is_array()) {
+      throw make_error("not a JSON array of token ids", where,
+                       "Write one JSON array per line, e.g. [101, 2023, 102].");
+    }
     std::vector<uint32_t> ids;
-    const char* p = line.data();
-    const char* end = p + line.size();
-    while (p < end) {
-      if (*p >= '0' && *p <= '9') {
-        uint32_t value = 0;
-        const auto r = std::from_chars(p, end, value);
-        if (r.ec != std::errc()) {
-          throw make_error("bad id", location(args.decode_ids, static_cast<int64_t>(row)),
-                           "each line must be a JSON array of token ids");
-        }
-        ids.push_back(value);
-        p = r.ptr;
-      } else {
-        ++p;
+    for (const nlohmann::json& id : array) {
+      if (!id.is_number_unsigned() || id.get<uint64_t>() > UINT32_MAX) {
+        throw make_error("token id " + id.dump() + " is not a non-negative integer", where,
+                         "Ids are whole numbers from 0 up.");
       }
+      ids.push_back(id.get<uint32_t>());
     }
     out.clear();
     append_json_string(out, tok.decode(ids, args.skip_special));

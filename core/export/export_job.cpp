@@ -1,4 +1,5 @@
 #include "core/export/export_job.h"
+#include "core/tokenizer/json_util.h"
 
 #include <unistd.h>
 
@@ -194,7 +195,8 @@ ExportSource resolve_export_source(const std::string& text, const ExportOptions&
     if (!options.base_model.empty()) {
       config.model.model_name_or_path = options.base_model.string();
     } else if (!run_config) {
-      const json adapter = json::parse(read_file(source.folder / "adapter_config.json"));
+      const fs::path file = source.folder / "adapter_config.json";
+      const json adapter = tokenizer_json::parse(read_file(file), file.string());
       config.model.model_name_or_path = adapter.value("base_model_name_or_path", std::string());
     }
     if (config.model.model_name_or_path.empty() ||

@@ -1,4 +1,5 @@
 #include "core/export/gguf_lora.h"
+#include "core/tokenizer/json_util.h"
 
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -22,13 +23,7 @@ bool is_empty(const json& value) { return value.is_null() || value.empty(); }
 GgufWriter gguf_for_lora(const json& base_config, const std::filesystem::path& adapter_folder,
                          GgmlType type) {
   const std::filesystem::path config_path = adapter_folder / "adapter_config.json";
-  json adapter;
-  try {
-    adapter = json::parse(read_file(config_path));
-  } catch (const json::exception& error) {
-    throw make_error(std::string("adapter_config.json is not valid JSON: ") + error.what(),
-                     config_path.string());
-  }
+  const json adapter = tokenizer_json::parse(read_file(config_path), config_path.string());
   const std::string where = config_path.string();
   const std::string merged_hint = "Export the merged model instead (--format gguf with --adapter).";
   if (adapter.value("peft_type", "") != "LORA") {

@@ -1,4 +1,5 @@
 #include "core/export/gguf_vocab.h"
+#include "core/tokenizer/json_util.h"
 
 #include <map>
 #include <nlohmann/json.hpp>
@@ -102,13 +103,7 @@ std::string gguf_pre_tokenizer(const json& tokenizer, const std::string& where) 
 void add_gguf_tokenizer(GgufWriter& writer, const std::filesystem::path& folder, int64_t vocab_size,
                         const json& model_config) {
   const std::filesystem::path path = folder / "tokenizer.json";
-  json tokenizer;
-  try {
-    tokenizer = json::parse(read_file(path));
-  } catch (const json::exception& error) {
-    throw make_error(std::string("tokenizer.json is not valid JSON: ") + error.what(),
-                     path.string());
-  }
+  const json tokenizer = tokenizer_json::parse(read_file(path), path.string());
   const json model = tokenizer.value("model", json::object());
   const bool byte_level = [&] {
     for (const json& pre : pre_tokenizers(tokenizer)) {

@@ -1,4 +1,5 @@
 #include "core/io/hf_folder.h"
+#include "core/tokenizer/json_util.h"
 
 #include <vector>
 
@@ -17,14 +18,10 @@ json read_config_json(const fs::path& folder_or_file) {
     throw make_error("no config.json", folder_or_file.string(),
                      "Point at a Hugging Face model folder (config.json + *.safetensors).");
   }
-  try {
-    json config = json::parse(read_file(file));
-    if (!config.is_object()) throw make_error("is not a JSON object", file.string());
-    return config;
-  } catch (const json::parse_error& error) {
-    throw make_error("not valid JSON (byte " + std::to_string(error.byte) + ")", file.string(),
-                     "Fix the file or export the model again.");
-  }
+  // Syntax errors name file:line:column.
+  json config = tokenizer_json::parse(read_file(file), file.string());
+  if (!config.is_object()) throw make_error("is not a JSON object", file.string());
+  return config;
 }
 
 void write_json_file(const fs::path& path, const json& value) {
@@ -60,18 +57,16 @@ fs::path find_safetensors_weights(const fs::path& folder) {
         "found " + join(others, ", ") + " but no model.safetensors or model.safetensors.index.json",
         folder.string(), "Rename a single-file checkpoint to model.safetensors, or add the index.");
   }
+  if (!fs::exists(folder / "config.json")) {
+    throw make_error("not a model folder: no config.json and no weights (model.safetensors)",
+                     folder.string(), "Point at a Hugging Face model folder.");
+  }
   throw make_error("no weights (model.safetensors or model.safetensors.index.json)",
                    folder.string(), "Check that the download finished.");
 }
 
 int64_t tokenizer_vocab_size(const fs::path& tokenizer_json) {
-  json tokenizer;
-  try {
-    tokenizer = json::parse(read_file(tokenizer_json));
-  } catch (const json::parse_error& error) {
-    throw make_error("not valid JSON (byte " + std::to_string(error.byte) + ")",
-                     tokenizer_json.string());
-  }
+  const json tokenizer = tokenizer_json::parse(read_file(tokenizer_json), tokenizer_json.string());
   int64_t size = 0;
   const json& model = tokenizer.contains("model") ? tokenizer["model"] : json();
   if (model.is_object() && model.contains("vocab")) {

@@ -1,4 +1,5 @@
 #include "core/methods/adapter_load.h"
+#include "core/tokenizer/json_util.h"
 
 #include <nlohmann/json.hpp>
 
@@ -47,13 +48,8 @@ std::unique_ptr<AppliedMethod> load_adapter(std::shared_ptr<LanguageModel> model
                                             const std::filesystem::path& folder,
                                             const RunConfig& config) {
   const std::filesystem::path config_path = folder / "adapter_config.json";
-  nlohmann::json adapter;
-  try {
-    adapter = nlohmann::json::parse(read_file(config_path));
-  } catch (const nlohmann::json::exception& error) {
-    throw make_error(std::string("adapter_config.json is not valid JSON: ") + error.what(),
-                     config_path.string(), "Point adapter_name_or_path at a PEFT adapter folder.");
-  }
+  const nlohmann::json adapter =
+      tokenizer_json::parse(read_file(config_path), config_path.string());
   const SafetensorsFile file(folder / "adapter_model.safetensors");
   const std::string type = adapter.value("peft_type", "");
   RunConfig settings = config;
