@@ -30,6 +30,13 @@ Json parse(std::string_view text, const std::string& source) {
     if (colon != std::string::npos) what = what.substr(colon + 2);
     throw make_error("invalid JSON: " + what, location(source, line, column),
                      "fix the file or download it again");
+  } catch (const Json::exception& error) {
+    // Not a syntax error but a value the parser cannot hold (e.g. a number beyond 64 bits,
+    // found by fuzzing): still the file's fault, never a crash.
+    std::string what = error.what();
+    const size_t bracket = what.find("] ");
+    if (bracket != std::string::npos) what = what.substr(bracket + 2);
+    throw make_error("invalid JSON: " + what, source, "fix the file or download it again");
   }
 }
 

@@ -50,6 +50,11 @@ class TestHfFolder : public QObject {
     tb::write_file_atomic(folder / "config.json", "{\"a\": 1,}");
     const QString message = error_of([&] { tb::read_config_json(folder); });
     QVERIFY2(message.contains("config.json:1:9: invalid JSON"), qPrintable(message));
+    // A number beyond 64 bits (found by fuzz_tokenizer_json) is refused, not a crash.
+    tb::write_file_atomic(folder / "config.json",
+                          "{\"vocab_size\": " + std::string(400, '4') + "}");
+    const QString overflow = error_of([&] { tb::read_config_json(folder); });
+    QVERIFY2(overflow.contains("config.json: invalid JSON: number overflow"), qPrintable(overflow));
     tb::write_json_file(folder / "config.json", {{"model_type", "llama"}});
     QCOMPARE(tb::read_config_json(folder)["model_type"].get<std::string>(), std::string("llama"));
   }
