@@ -90,6 +90,7 @@ int main(int argc, char** argv) {
   // Every command, in the order --help lists them.
   const std::vector<Command> commands = {
       add_train_command(app),
+      add_launch_command(app),
       add_config_command(app),
       add_runs_command(app),
       add_init_model_command(app),

@@ -29,6 +29,8 @@ enum ExitCode : int {
 Command add_doctor_command(CLI::App& app);
 /// `train CONFIG`: fine-tune as a config says, recorded in the run history.
 Command add_train_command(CLI::App& app);
+/// `launch --nproc N CONFIG`: a data-parallel run of N local processes.
+Command add_launch_command(CLI::App& app);
 /// `config check|keys|presets`: run configs.
 Command add_config_command(CLI::App& app);
 /// `preview-data DATA`: a data set's format, columns, first rows and seeded subsets.

@@ -3,6 +3,7 @@
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -13,6 +14,7 @@
 #include "app/cli/run_config_args.h"
 #include "core/config/config_validation.h"
 #include "core/config/presets.h"
+#include "core/train/distributed.h"
 #include "core/train/run_job.h"
 #include "core/train/run_setup.h"
 #include "core/util/runtime.h"
@@ -114,7 +116,9 @@ Command add_train_command(CLI::App& app) {
   train->footer(
       "Examples:\n  tunebench-cli train A-lora\n  tunebench-cli train run.yaml --set "
       "learning_rate=1e-4 --set max_steps=50\n  tunebench-cli train run.yaml --resume "
-      "out/checkpoint-200\nCtrl-C stops after the current step with a checkpoint (exit 130); a "
+      "out/checkpoint-200\nWith RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT set (tunebench-cli launch, "
+      "torchrun --no-python, Slurm) it is one rank of a data-parallel run.\nCtrl-C stops after the "
+      "current step with a checkpoint (exit 130); a "
       "second Ctrl-C aborts.");
 
   return {train, [a]() -> int {
@@ -131,12 +135,23 @@ Command add_train_command(CLI::App& app) {
               return kExitOk;
             }
 
-            const bool json = a->json;
-            const bool terminal = !json && ::isatty(STDOUT_FILENO);
+            // Started by `launch`, torchrun or a Slurm wrapper: join the other ranks. Only rank 0
+            // prints progress; every rank prints its own errors.
+            const DistributedEnv env = read_distributed_env();
+            std::unique_ptr<Distributed> group;
+            if (env.active()) {
+              DistributedOptions group_options;
+              group_options.timeout = std::chrono::seconds(config.training.ddp_timeout);
+              group = Distributed::connect(env, group_options);
+            }
+            const bool main_rank = !group || group->is_main();
+            const bool json = a->json && main_rank;
+            const bool terminal = !json && main_rank && ::isatty(STDOUT_FILENO);
             const int64_t logging_steps = config.output.logging_steps;
             auto emit = [](nlohmann::json event) { std::cout << event.dump() << std::endl; };
             TrainerCallbacks callbacks;
             callbacks.on_step = [&](const StepMetrics& m) {
+              if (!main_rank) return;
               if (json) {
                 emit({{"event", "step"},
                       {"step", m.step},
@@ -158,6 +173,7 @@ Command add_train_command(CLI::App& app) {
               }
             };
             callbacks.on_eval = [&](const EvalMetrics& m) {
+              if (!main_rank) return;
               if (json) {
                 emit(eval_json(m));
               } else {
@@ -165,6 +181,7 @@ Command add_train_command(CLI::App& app) {
               }
             };
             callbacks.on_event = [&](const std::string& level, const std::string& message) {
+              if (!main_rank) return;
               if (json) {
                 emit({{"event", "log"}, {"level", level}, {"message", message}});
               } else if (level != "info") {
@@ -176,8 +193,10 @@ Command add_train_command(CLI::App& app) {
             g_control = &control;
             std::signal(SIGINT, on_interrupt);
             RunJobOptions options;
+            options.distributed = group.get();
             const RunJobResult result =
                 run_job(config, options, callbacks, &control, [&](const RunJobResult& started) {
+                  if (!main_rank) return;
                   if (json) {
                     emit({{"event", "start"},
                           {"run_id", started.run_id},
@@ -191,7 +210,9 @@ Command add_train_command(CLI::App& app) {
             std::signal(SIGINT, SIG_DFL);
             g_control = nullptr;
             const bool stopped = result.train.outcome == TrainOutcome::kStopped;
-            if (json) {
+            if (!main_rank) {
+              // Nothing to say: rank 0 reports the run.
+            } else if (json) {
               emit({{"event", stopped ? "stopped" : "completed"},
                     {"run_id", result.run_id},
                     {"steps", result.train.steps},

@@ -68,7 +68,8 @@ fs::path save_checkpoint(const fs::path& output_dir, const TrainerState& state,
                                  {"cursor", {{"epoch", state.epoch}, {"batch", state.batch}}},
                                  {"tokens", state.tokens},
                                  {"samples", state.samples},
-                                 {"last_loss", state.last_loss}};
+                                 {"last_loss", state.last_loss},
+                                 {"world_size", state.world_size}};
     write_file_atomic(temp_dir / "trainer_state.json", json.dump(2) + "\n");
     if (extra) extra(temp_dir);
     fs::remove_all(final_dir);  // an older run's checkpoint of the same step
@@ -130,6 +131,7 @@ TrainerState load_checkpoint(const fs::path& folder, const std::vector<NamedPara
   state.tokens = json.value("tokens", int64_t{0});
   state.samples = json.value("samples", int64_t{0});
   state.last_loss = json.value("last_loss", 0.0);
+  state.world_size = json.value("world_size", int64_t{1});
   return state;
 }
 

@@ -22,6 +22,7 @@ struct TrainerState {
   int64_t tokens = 0;       // tokens seen
   int64_t samples = 0;      // examples seen
   double last_loss = 0;     // loss of the last step
+  int64_t world_size = 1;   // processes that trained it (a resume needs as many)
 };
 
 /// Writes checkpoint-<state.step> under `output_dir`; `extra` may add files (e.g. the adapter

@@ -22,6 +22,39 @@ std::string method_label(const RunConfig& config) {
   return config.method.finetuning_type;
 }
 
+// Ranks other than 0: the same preparation and training loop, nothing recorded or written.
+// Rank 0 says first whether the run started and where its output goes.
+RunJobResult follow_run(RunConfig config, Distributed& group, const TrainerCallbacks& callbacks,
+                        TrainerControl* control,
+                        const std::function<void(const RunJobResult&)>& on_prepared) {
+  const std::string start = group.share("start", "");
+  const size_t first = start.find('\n');
+  const size_t second = start.find('\n', first + 1);
+  if (start.rfind("ok\n", 0) != 0 || second == std::string::npos) {
+    throw make_error("rank 0 could not start the run: " + start.substr(first + 1),
+                     "rank " + std::to_string(group.rank()));
+  }
+  RunJobResult result;
+  result.run_id = std::stoll(start.substr(first + 1, second - first - 1));
+  result.output_dir = start.substr(second + 1);
+  config.output.output_dir = result.output_dir;
+  PrepareOptions prepare;
+  prepare.rank = group.rank();
+  prepare.world_size = group.world_size();
+  PreparedRun prepared = prepare_run(config, prepare);
+  result.trainable_text = prepared.method->report().text();
+  if (on_prepared) on_prepared(result);
+  TrainingJob job;
+  job.model = prepared.model.get();
+  job.trainable = prepared.method->trainable();
+  job.train = prepared.train.get();
+  job.training = config.training;
+  job.output = config.output;
+  job.distributed = &group;
+  result.train = train(job, callbacks, control);
+  return result;
+}
+
 }  // namespace
 
 std::string default_run_name(const RunConfig& config) {
@@ -34,6 +67,8 @@ std::string default_run_name(const RunConfig& config) {
 RunJobResult run_job(const RunConfig& input, const RunJobOptions& options,
                      const TrainerCallbacks& callbacks, TrainerControl* control,
                      const std::function<void(const RunJobResult&)>& on_prepared) {
+  Distributed* const group = options.distributed;
+  if (group && !group->is_main()) return follow_run(input, *group, callbacks, control, on_prepared);
   RunConfig config = input;
   RunStore store(options.store);
   NewRun row;
@@ -43,6 +78,7 @@ RunJobResult run_job(const RunConfig& input, const RunJobOptions& options,
   row.model_path = config.model.model_name_or_path;
   row.dataset = config.data.dataset.empty() ? "" : config.data.dataset.front();
   row.device = options.device;
+  if (group) row.device += " x" + std::to_string(group->world_size()) + " processes";
   row.config_yaml = config_to_yaml(config);
   row.output_dir = config.output.output_dir;
   RunJobResult result;
@@ -62,6 +98,7 @@ RunJobResult run_job(const RunConfig& input, const RunJobOptions& options,
 
   RunRecorder recorder(options.store.path.empty() ? RunStoreOptions{} : options.store,
                        result.run_id);
+  bool started_shared = false;  // the other ranks know whether and where the run started
   try {
     const fs::path out = config.output.output_dir;
     if (fs::exists(out) && !fs::is_empty(out) && !config.output.overwrite_output_dir &&
@@ -70,7 +107,13 @@ RunJobResult run_job(const RunConfig& input, const RunJobOptions& options,
                        "Choose another output_dir, or set overwrite_output_dir: true.");
     }
     mark_output_dir(out, result.run_id);
-    PreparedRun prepared = prepare_run(config);
+    PrepareOptions prepare;
+    if (group) {
+      group->share("start", "ok\n" + std::to_string(result.run_id) + "\n" + out.string());
+      started_shared = true;
+      prepare.world_size = group->world_size();
+    }
+    PreparedRun prepared = prepare_run(config, prepare);
     result.trainable_text = prepared.method->report().text();
     recorder.log_event("info", result.trainable_text);
     recorder.log_event("info", "data: " + prepared.subset_summary);
@@ -87,6 +130,7 @@ RunJobResult run_job(const RunConfig& input, const RunJobOptions& options,
     const AppliedMethod* method = prepared.method.get();
     job.save_extra = [method](const fs::path& folder) { method->save(folder); };
     job.extra_eval = exact_match_metric(prepared);
+    job.distributed = group;
 
     nlohmann::json summary = nlohmann::json::object();
     TrainerCallbacks recording;
@@ -142,6 +186,13 @@ RunJobResult run_job(const RunConfig& input, const RunJobOptions& options,
                                  : RunStatus::kStopped;
     recorder.finish(status, summary.dump());
   } catch (const std::exception& error) {
+    if (group && !started_shared) {
+      try {
+        group->share("start", std::string("failed\n") + error.what());
+      } catch (const std::exception&) {
+        // The other ranks are gone already; they need no answer.
+      }
+    }
     try {
       recorder.log_event("error", error.what());
       recorder.finish(RunStatus::kFailed, "{}", error.what());

@@ -15,8 +15,10 @@ namespace tb {
 
 /// How to run.
 struct RunJobOptions {
-  RunStoreOptions store;       // the run history (default: $TB_DB or the XDG data dir)
-  std::string device = "cpu";  // recorded in the history
+  RunStoreOptions store;               // the run history (default: $TB_DB or the XDG data dir)
+  std::string device = "cpu";          // recorded in the history
+  Distributed* distributed = nullptr;  // data parallel: the connected ranks (null = alone).
+                                       // Rank 0 records the run and writes every file
 };
 
 /// What a finished (or stopped) run left behind.

@@ -14,6 +14,7 @@
 #include "core/methods/registry.h"
 #include "core/methods/verbalizer.h"
 #include "core/models/loader.h"
+#include "core/train/shard_source.h"
 #include "core/util/error.h"
 #include "core/util/text.h"
 
@@ -263,7 +264,7 @@ PreparedRun prepare_run(const RunConfig& config, const PrepareOptions& options) 
   collate.max_length = config.data.pad_to_max_length ? config.data.cutoff_len : 0;
   collate.pad_id = fns.pad_id;
   data::SamplerOptions sampler;
-  sampler.batch_size = config.training.per_device_train_batch_size;
+  sampler.batch_size = config.training.per_device_train_batch_size * options.world_size;
   sampler.seed = static_cast<uint64_t>(config.training.seed);
 
   if (options.eval_only) {
@@ -277,6 +278,10 @@ PreparedRun prepare_run(const RunConfig& config, const PrepareOptions& options) 
     run.train = std::make_unique<LoaderSource>(
         data::Loader(std::move(train_examples), sampler, collate), class_labels, masking,
         static_cast<uint64_t>(config.training.seed));
+    if (options.world_size > 1) {
+      run.train = std::make_unique<ShardedBatchSource>(std::move(run.train), options.rank,
+                                                       options.world_size);
+    }
   }
   if (!subset.eval.empty()) {
     const data::Dataset& eval_source = subset.eval_from_train ? train_data : *eval_file;

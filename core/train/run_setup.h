@@ -70,6 +70,9 @@ PreparedModel prepare_model(const RunConfig& config);
 struct PrepareOptions {
   bool eval_only = false;  // false: train and eval batches; true: the same eval subset only
                            // (train stays null, its rows are neither tokenised nor checked)
+  int rank = 0;            // data parallel: this process's rank …
+  int world_size = 1;      // … of this many; train then yields the rank's share of batches of
+                           // per_device_train_batch_size × world_size rows
 };
 
 /// Loads and prepares everything; tb::Error says what is wrong (missing folder, data that

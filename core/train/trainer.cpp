@@ -2,9 +2,11 @@
 
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <thread>
 
 #include "core/train/checkpoint.h"
+#include "core/train/gradient_sync.h"
 #include "core/train/lr_schedule.h"
 #include "core/train/memory.h"
 #include "core/util/error.h"
@@ -38,6 +40,32 @@ int64_t loss_weight(const LanguageModel& model, const ModelBatch& batch) {
   torch::Tensor labels = batch.labels;
   if (model.task() == ModelTask::kCausalLm) labels = labels.slice(1, 1);  // shifted targets
   return labels.ne(-100).sum().item<int64_t>();
+}
+
+// Stop / pause / checkpoint requests. With other ranks, any rank's request holds for all (one
+// small all-reduce per step), so every rank pauses, checkpoints and stops at the same step.
+struct Requests {
+  bool stop = false;        // stop after a checkpoint
+  bool pause = false;       // wait
+  bool checkpoint = false;  // checkpoint after this step
+};
+
+Requests read_requests(TrainerControl* control, Distributed* group, int64_t step) {
+  Requests requests;
+  if (control) {
+    requests.stop = control->stop;
+    requests.pause = control->pause;
+    requests.checkpoint = control->checkpoint_now.exchange(false);
+  }
+  if (group) {
+    torch::Tensor flags = torch::tensor({requests.stop ? 1.0f : 0.0f, requests.pause ? 1.0f : 0.0f,
+                                         requests.checkpoint ? 1.0f : 0.0f});
+    group->all_reduce_max(flags, "start of step " + std::to_string(step + 1));
+    requests.stop = flags[0].item<float>() > 0;
+    requests.pause = flags[1].item<float>() > 0;
+    requests.checkpoint = flags[2].item<float>() > 0;
+  }
+  return requests;
 }
 
 }  // namespace
@@ -119,26 +147,47 @@ TrainResult train(const TrainingJob& job, const TrainerCallbacks& callbacks,
                                    t.num_train_epochs, t.max_steps, t.warmup_steps, t.warmup_ratio);
   const LrSchedule schedule(t.lr_scheduler_type, plan.warmup_steps, plan.total_steps);
 
+  Distributed* const group = job.distributed;
+  const bool main_rank = group == nullptr || group->is_main();  // writes checkpoints, evaluates
+  const int world_size = group ? group->world_size() : 1;
   TrainerState state;
   state.total_steps = plan.total_steps;
   if (!out.resume_from_checkpoint.empty()) {
     state = load_checkpoint(out.resume_from_checkpoint, job.trainable, *optimizer);
     state.total_steps = plan.total_steps;
+    if (state.world_size != world_size) {
+      // Each step's batch is per-rank batch × processes: another count changes the data order.
+      throw make_error("the checkpoint was trained by " + std::to_string(state.world_size) +
+                           " process(es), this run has " + std::to_string(world_size),
+                       out.resume_from_checkpoint,
+                       "Resume with " + std::to_string(state.world_size) +
+                           " process(es) (tunebench-cli launch --nproc " +
+                           std::to_string(state.world_size) + ").");
+    }
     event("info",
           "resumed from " + out.resume_from_checkpoint + " at step " + std::to_string(state.step));
   }
+  state.world_size = world_size;
 
   const fs::path output_dir = out.output_dir;
   TrainResult result;
   std::vector<torch::Tensor> all_parameters = job.model->parameters();
   std::vector<torch::Tensor> trainable_tensors;
   for (const auto& [name, tensor] : job.trainable) trainable_tensors.push_back(tensor);
+  std::unique_ptr<GradientSync> gradient_sync;
+  if (group) {
+    group->broadcast(trainable_tensors, "broadcast of the initial trainable parameters");
+    gradient_sync = std::make_unique<GradientSync>(*group, trainable_tensors);
+    event("info", "data parallel: rank " + std::to_string(group->rank()) + " of " +
+                      std::to_string(world_size) + ", gradients averaged in " +
+                      std::to_string(gradient_sync->bucket_count()) + " bucket(s)");
+  }
   MemoryStats memory;
   memory.weight_bytes = tensor_bytes(all_parameters);
   memory.optimizer_bytes = optimizer->state_bytes();
 
   auto checkpoint = [&](const char* why) {
-    if (output_dir.empty()) return;
+    if (output_dir.empty() || !main_rank) return;
     const fs::path folder =
         save_checkpoint(output_dir, state, job.trainable, *optimizer, job.save_extra);
     rotate_checkpoints(output_dir, out.save_total_limit);
@@ -152,7 +201,7 @@ TrainResult train(const TrainingJob& job, const TrainerCallbacks& callbacks,
     if (callbacks.on_checkpoint) callbacks.on_checkpoint({state.step, folder.string(), bytes});
   };
   auto run_eval = [&] {
-    if (job.eval == nullptr) return;
+    if (job.eval == nullptr || !main_rank) return;  // other ranks wait at the next collective
     EvalMetrics metrics = evaluate(*job.model, *job.eval);
     if (job.extra_eval) job.extra_eval(metrics);
     metrics.step = state.step;
@@ -167,10 +216,15 @@ TrainResult train(const TrainingJob& job, const TrainerCallbacks& callbacks,
   const int64_t first_step = state.step;
   const int64_t eval_every = out.eval_steps > 0 ? out.eval_steps : out.logging_steps;
   while (state.step < plan.total_steps) {
-    while (control && control->pause && !control->stop) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // paused: no CPU used
+    Requests requests = read_requests(control, group, state.step);
+    bool checkpoint_requested = requests.checkpoint;
+    while (requests.pause && !requests.stop) {
+      // Paused: no CPU used; with other ranks, a slower poll keeps the all-reduces rare.
+      std::this_thread::sleep_for(std::chrono::milliseconds(group ? 200 : 50));
+      requests = read_requests(control, group, state.step);
+      checkpoint_requested = checkpoint_requested || requests.checkpoint;
     }
-    if (control && control->stop) {
+    if (requests.stop) {
       checkpoint("stop");
       result.outcome = TrainOutcome::kStopped;
       break;
@@ -188,11 +242,32 @@ TrainResult train(const TrainingJob& job, const TrainerCallbacks& callbacks,
         epoch_ended = true;
       }
       const auto compute_start = Clock::now();
-      const ModelOutput output = job.model->forward(batch);
-      if (!output.loss.defined()) {
-        throw make_error("the model returned no loss (are labels missing?)", "training batch");
+      const bool has_rows = batch.input_ids.size(0) > 0;  // a rank's share can be empty
+      ModelOutput output;
+      double loss = 0;
+      if (has_rows) {
+        output = job.model->forward(batch);
+        if (!output.loss.defined()) {
+          throw make_error("the model returned no loss (are labels missing?)", "training batch");
+        }
+        loss = output.loss.item<double>();
       }
-      const double loss = output.loss.item<double>();
+      double rank_weight = 1;  // this rank's share of the batch's loss, times the ranks
+      if (group) {
+        // One process's loss over the whole batch is the token-weighted mean of the ranks'
+        // losses. Weighting each rank's gradient the same way makes the averaged gradient
+        // exactly one process's, whatever the tokens in each share.
+        const int64_t weight = has_rows ? loss_weight(*job.model, batch) : 0;
+        torch::Tensor totals = torch::tensor(
+            {weight > 0 ? loss * static_cast<double>(weight) : 0.0, static_cast<double>(weight)},
+            torch::kFloat64);
+        group->all_reduce_sum(totals, "loss of step " + std::to_string(state.step + 1));
+        const double global_weight = totals[1].item<double>();
+        loss = global_weight > 0 ? totals[0].item<double>() / global_weight
+                                 : std::numeric_limits<double>::quiet_NaN();
+        rank_weight =
+            global_weight > 0 ? static_cast<double>(weight) * world_size / global_weight : 0.0;
+      }
       if (!std::isfinite(loss)) {
         if (!job.skip_nonfinite_steps) {
           throw make_error(
@@ -203,11 +278,26 @@ TrainResult train(const TrainingJob& job, const TrainerCallbacks& callbacks,
               "skipped micro-batch with non-finite loss at step " + std::to_string(state.step + 1));
         continue;
       }
-      (output.loss / static_cast<double>(t.gradient_accumulation_steps)).backward();
+      if (gradient_sync && micro + 1 == t.gradient_accumulation_steps) gradient_sync->arm();
+      if (has_rows) {
+        torch::Tensor scaled = output.loss / static_cast<double>(t.gradient_accumulation_steps);
+        if (group) scaled = scaled * rank_weight;
+        scaled.backward();
+      }
       compute_seconds += seconds_between(compute_start, Clock::now());
       loss_sum += loss;
       step_tokens += count_tokens(batch);
       step_samples += batch.input_ids.size(0);
+    }
+    if (gradient_sync) {
+      gradient_sync->finish("gradient all-reduce of step " + std::to_string(state.step + 1));
+    }
+    if (group) {
+      // Throughput and counts of the whole group, not of this rank's share.
+      torch::Tensor counts = torch::tensor({step_tokens, step_samples}, torch::kInt64);
+      group->all_reduce_sum(counts, "token counts of step " + std::to_string(state.step + 1));
+      step_tokens = counts[0].item<int64_t>();
+      step_samples = counts[1].item<int64_t>();
     }
     const double grad_norm = clip_grad_norm(job.trainable, t.max_grad_norm);
     if (!std::isfinite(grad_norm)) {
@@ -262,7 +352,7 @@ TrainResult train(const TrainingJob& job, const TrainerCallbacks& callbacks,
     }
     const bool save_due = (out.save_strategy == "steps" && state.step % out.save_steps == 0) ||
                           (out.save_strategy == "epoch" && epoch_ended);
-    if (control && control->checkpoint_now.exchange(false)) {
+    if (checkpoint_requested) {
       checkpoint("requested");
     } else if (save_due && !last) {
       checkpoint("scheduled");

@@ -12,6 +12,7 @@
 #include "core/config/run_config.h"
 #include "core/models/model.h"
 #include "core/train/batch_source.h"
+#include "core/train/distributed.h"
 #include "core/train/optimizer.h"
 #include "core/train/train_types.h"
 
@@ -29,7 +30,7 @@ struct TrainerCallbacks {
 struct TrainerControl {
   std::atomic<bool> stop{false};            // checkpoint, then return kStopped
   std::atomic<bool> pause{false};           // sleep (no CPU) until cleared or stopped
-  std::atomic<bool> checkpoint_now{false};  // write a checkpoint after the current step
+  std::atomic<bool> checkpoint_now{false};  // checkpoint at the end of the next step
 };
 
 /// Everything one training run needs.
@@ -43,6 +44,8 @@ struct TrainingJob {
   bool skip_nonfinite_steps = false;      // false: NaN/Inf stops the run with an error
   std::function<void(const std::filesystem::path&)> save_extra;  // adds files to checkpoints
   std::function<void(EvalMetrics&)> extra_eval;  // adds metrics to each evaluation (generation)
+  Distributed* distributed = nullptr;  // the other ranks of a data-parallel run; null = alone.
+                                       // `train` then holds this rank's share of each batch
 };
 
 /// Runs a job to completion, to a stop request, or to an error (tb::Error).
