@@ -78,7 +78,7 @@ RunJobResult run_job(const RunConfig& input, const RunJobOptions& options,
   row.model_path = config.model.model_name_or_path;
   row.dataset = config.data.dataset.empty() ? "" : config.data.dataset.front();
   row.device = options.device;
-  if (group) row.device += " x" + std::to_string(group->world_size()) + " processes";
+  if (group) row.device += ", " + std::to_string(group->world_size()) + " processes";
   row.config_yaml = config_to_yaml(config);
   row.output_dir = config.output.output_dir;
   RunJobResult result;
