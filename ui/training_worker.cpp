@@ -6,8 +6,17 @@
 #include "core/config/config_validation.h"
 #include "core/config/config_yaml.h"
 #include "core/config/presets.h"
+#include "core/train/distributed.h"
 #include "core/train/run_job.h"
+#include "core/util/error.h"
 #include "core/util/runtime.h"
+
+#include <QCoreApplication>
+#include <QFileInfo>
+#include <QProcess>
+#include <QTemporaryDir>
+
+#include <vector>
 
 namespace tb::ui {
 
@@ -22,7 +31,72 @@ void TrainingWorker::requestStop() { control_->stop = true; }
 
 void TrainingWorker::setPaused(bool paused) { control_->pause = paused; }
 
-void TrainingWorker::run(const QString& yaml, const QString& base_dir) {
+namespace {
+
+// Ranks 1… of a local data-parallel run, as child processes; ended with the run.
+class HelperRanks {
+ public:
+  HelperRanks(const RunConfig& config, int processes, int threads) {
+    QString program = qEnvironmentVariable("TB_CLI");
+    if (program.isEmpty()) program = QCoreApplication::applicationDirPath() + "/tunebench-cli";
+    if (!QFileInfo(program).isExecutable()) {
+      throw make_error("tunebench-cli is not at " + program.toStdString(), "multi-process run",
+                       "Install tunebench-cli beside tunebench (or set TB_CLI), or run with 1 "
+                       "process.");
+    }
+    if (!folder_.isValid())
+      throw make_error("cannot create a temporary folder", "multi-process run");
+    // The effective config with absolute paths, so every rank trains exactly this run.
+    const QString config_file = folder_.filePath("run.yaml");
+    save_config_file(config, config_file.toStdString());
+    port_ = find_free_port();
+    for (int rank = 1; rank < processes; ++rank) {
+      auto process = std::make_unique<QProcess>();
+      QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+      for (const auto& [name, value] : local_rank_environment(rank, processes, port_, threads)) {
+        environment.insert(QString::fromStdString(name), QString::fromStdString(value));
+      }
+      process->setProcessEnvironment(environment);
+      process->setStandardOutputFile(QProcess::nullDevice());  // rank 0 reports the run
+      process->start(program, {"train", config_file});
+      if (!process->waitForStarted(10000)) {
+        throw make_error("could not start rank " + std::to_string(rank) + ": " +
+                             process->errorString().toStdString(),
+                         program.toStdString());
+      }
+      processes_.push_back(std::move(process));
+    }
+  }
+  ~HelperRanks() {
+    for (auto& process : processes_) {
+      if (process->state() == QProcess::NotRunning) continue;
+      process->terminate();
+      if (!process->waitForFinished(5000)) process->kill();
+      process->waitForFinished(2000);
+    }
+  }
+  int port() const { return port_; }
+  /// Waits for the ranks to exit (they end with rank 0) and returns their error output.
+  QStringList finish(int timeout_ms) {
+    QStringList errors;
+    for (size_t index = 0; index < processes_.size(); ++index) {
+      QProcess& process = *processes_[index];
+      process.waitForFinished(timeout_ms);
+      const QString text = QString::fromUtf8(process.readAllStandardError()).trimmed();
+      if (!text.isEmpty()) errors << QString("rank %1: %2").arg(index + 1).arg(text);
+    }
+    return errors;
+  }
+
+ private:
+  QTemporaryDir folder_;
+  int port_ = 0;
+  std::vector<std::unique_ptr<QProcess>> processes_;
+};
+
+}  // namespace
+
+void TrainingWorker::run(const QString& yaml, const QString& base_dir, int processes) {
   control_->stop = false;
   control_->pause = false;
   try {
@@ -61,12 +135,45 @@ void TrainingWorker::run(const QString& yaml, const QString& base_dir) {
     callbacks.on_event = [this](const std::string& level, const std::string& message) {
       Q_EMIT logLine(QString::fromStdString(level), QString::fromStdString(message));
     };
-    const RunJobResult result =
-        run_job(loaded.config, RunJobOptions{}, callbacks, control_.get(),
-                [this](const RunJobResult& started) {
-                  Q_EMIT runStarted(started.run_id, QString::fromStdString(started.output_dir),
-                                    QString::fromStdString(started.trainable_text));
-                });
+    RunJobOptions options;
+    std::unique_ptr<HelperRanks> helpers;
+    std::unique_ptr<Distributed> group;
+    if (processes > 1) {
+      const int threads = std::max(1, usable_cores() / processes);
+      helpers = std::make_unique<HelperRanks>(loaded.config, processes, threads);
+      DistributedEnv env;
+      env.world_size = processes;
+      env.master_port = helpers->port();
+      DistributedOptions group_options;
+      group_options.timeout = std::chrono::seconds(loaded.config.training.ddp_timeout);
+      try {
+        group = Distributed::connect(env, group_options);
+      } catch (const std::exception& error) {
+        QString message = QString::fromUtf8(error.what());
+        for (const QString& line : helpers->finish(0)) message += "\n" + line;
+        throw Error(message.toStdString());
+      }
+      options.distributed = group.get();
+      options.threads = threads;
+      Q_EMIT logLine("info",
+                     QString("%1 processes, %2 thread(s) each").arg(processes).arg(threads));
+    }
+    RunJobResult result;
+    try {
+      result = run_job(
+          loaded.config, options, callbacks, control_.get(), [this](const RunJobResult& started) {
+            Q_EMIT runStarted(started.run_id, QString::fromStdString(started.output_dir),
+                              QString::fromStdString(started.trainable_text));
+          });
+    } catch (const std::exception&) {
+      if (helpers) {
+        for (const QString& line : helpers->finish(2000)) Q_EMIT logLine("error", line);
+      }
+      throw;
+    }
+    if (helpers) {
+      for (const QString& line : helpers->finish(60000)) Q_EMIT logLine("warning", line);
+    }
     const bool stopped = result.train.outcome == TrainOutcome::kStopped;
     Q_EMIT runFinished(stopped, QString("%1 after %2 steps, final loss %3; saved to %4")
                                     .arg(stopped ? "Stopped" : "Done")

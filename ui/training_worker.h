@@ -39,8 +39,11 @@ class TrainingWorker : public QObject {
 
  public Q_SLOTS:
   /// Runs the config in `yaml` (relative paths against `base_dir`); call through a queued
-  /// connection or QMetaObject::invokeMethod so it runs on the worker's thread.
-  void run(const QString& yaml, const QString& base_dir);
+  /// connection or QMetaObject::invokeMethod so it runs on the worker's thread. With
+  /// `processes` > 1 this thread is rank 0 of a data-parallel run (it records the run and
+  /// feeds the monitor) and ranks 1… are `tunebench-cli train` processes it starts ($TB_CLI,
+  /// else the tunebench-cli beside this program), each with cores / processes threads.
+  void run(const QString& yaml, const QString& base_dir, int processes = 1);
 
  Q_SIGNALS:
   /// The run exists in the history and its first step is about to start.

@@ -2,10 +2,7 @@
 // `tunebench-cli train` processes with torchrun's variables (RANK, WORLD_SIZE, LOCAL_RANK,
 // MASTER_ADDR, MASTER_PORT), forwards Ctrl-C to them, and when one dies names it and makes
 // sure the others end too.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +15,7 @@
 #include <vector>
 
 #include "app/cli/command.h"
+#include "core/train/distributed.h"
 #include "core/util/error.h"
 #include "core/util/runtime.h"
 
@@ -28,22 +26,6 @@ namespace {
 volatile sig_atomic_t g_interrupts = 0;  // Ctrl-C / SIGTERM received, not yet forwarded
 
 void on_signal(int) { g_interrupts = g_interrupts + 1; }
-
-// A TCP port nobody listens on now (the kernel's choice), for rank 0's store.
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw make_error("cannot open a socket", "launch", "Pass --master-port.");
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof(address);
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
-                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
-  ::close(fd);
-  if (!ok) throw make_error("cannot find a free TCP port", "launch", "Pass --master-port.");
-  return ntohs(address.sin_port);
-}
 
 std::string describe_exit(int status) {
   if (WIFSIGNALED(status)) {
@@ -111,7 +93,7 @@ Command add_launch_command(CLI::App& app) {
             if (length <= 0) {
               throw make_error("cannot find this program's own path", "/proc/self/exe");
             }
-            const int port = a->master_port > 0 ? a->master_port : free_port();
+            const int port = a->master_port > 0 ? a->master_port : find_free_port();
             const int threads =
                 a->threads > 0 ? a->threads : std::max(1, usable_cores() / a->nproc);
             std::vector<std::string> arguments = {self, "train", a->config};
@@ -139,13 +121,10 @@ Command add_launch_command(CLI::App& app) {
                 ::setpgid(0, 0);
                 ::signal(SIGINT, SIG_DFL);
                 ::signal(SIGTERM, SIG_DFL);
-                ::setenv("RANK", std::to_string(rank).c_str(), 1);
-                ::setenv("LOCAL_RANK", std::to_string(rank).c_str(), 1);
-                ::setenv("WORLD_SIZE", std::to_string(a->nproc).c_str(), 1);
-                ::setenv("LOCAL_WORLD_SIZE", std::to_string(a->nproc).c_str(), 1);
-                ::setenv("MASTER_ADDR", "127.0.0.1", 1);
-                ::setenv("MASTER_PORT", std::to_string(port).c_str(), 1);
-                ::setenv("TB_THREADS", std::to_string(threads).c_str(), 1);
+                for (const auto& [name, value] :
+                     local_rank_environment(rank, a->nproc, port, threads)) {
+                  ::setenv(name.c_str(), value.c_str(), 1);
+                }
                 std::vector<char*> argv;
                 for (std::string& argument : arguments) argv.push_back(argument.data());
                 argv.push_back(nullptr);

@@ -1,5 +1,8 @@
 #include "core/train/distributed.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
@@ -277,6 +280,32 @@ DistributedEnv parse_distributed_env(const std::function<const char*(const char*
   const char* agent_store = get("TORCHELASTIC_USE_AGENT_STORE");
   env.agent_serves_store = agent_store != nullptr && std::string(agent_store) == "True";
   return env;
+}
+
+std::vector<std::pair<std::string, std::string>> local_rank_environment(int rank, int world_size,
+                                                                        int port, int threads) {
+  return {{"RANK", std::to_string(rank)},
+          {"LOCAL_RANK", std::to_string(rank)},
+          {"WORLD_SIZE", std::to_string(world_size)},
+          {"LOCAL_WORLD_SIZE", std::to_string(world_size)},
+          {"MASTER_ADDR", "127.0.0.1"},
+          {"MASTER_PORT", std::to_string(port)},
+          {"TB_THREADS", std::to_string(threads)}};
+}
+
+int find_free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw make_error("cannot open a socket", "launcher", "Pass a port explicitly.");
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;  // the kernel picks
+  socklen_t length = sizeof(address);
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
+  ::close(fd);
+  if (!ok) throw make_error("cannot find a free TCP port", "launcher", "Pass a port explicitly.");
+  return ntohs(address.sin_port);
 }
 
 DistributedEnv read_distributed_env() {

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tb {
@@ -34,6 +35,15 @@ DistributedEnv parse_distributed_env(const std::function<const char*(const char*
 
 /// parse_distributed_env over the process environment.
 DistributedEnv read_distributed_env();
+
+/// The variables a local launcher gives rank `rank` of `world_size` (torchrun's names, plus
+/// TB_THREADS): the store on 127.0.0.1:`port`, `threads` intra-op threads.
+std::vector<std::pair<std::string, std::string>> local_rank_environment(int rank, int world_size,
+                                                                        int port, int threads);
+
+/// A TCP port on 127.0.0.1 that nothing listens on now (the kernel's pick); tb::Error when
+/// none can be had.
+int find_free_port();
 
 /// How to connect.
 struct DistributedOptions {

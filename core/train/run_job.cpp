@@ -131,6 +131,7 @@ RunJobResult run_job(const RunConfig& input, const RunJobOptions& options,
     job.save_extra = [method](const fs::path& folder) { method->save(folder); };
     job.extra_eval = exact_match_metric(prepared);
     job.distributed = group;
+    job.threads = options.threads;
 
     nlohmann::json summary = nlohmann::json::object();
     TrainerCallbacks recording;

@@ -128,6 +128,7 @@ TrainResult train(const TrainingJob& job, const TrainerCallbacks& callbacks,
     if (callbacks.on_event) callbacks.on_event(level, message);
   };
   apply_runtime_threads();  // OpenMP thread counts are per thread (see init_runtime)
+  if (job.threads > 0) torch::set_num_threads(job.threads);  // e.g. cores / local ranks
   torch::manual_seed(static_cast<uint64_t>(t.seed));
 
   OptimizerOptions optimizer_options;

@@ -44,6 +44,7 @@ struct TrainingJob {
   bool skip_nonfinite_steps = false;      // false: NaN/Inf stops the run with an error
   std::function<void(const std::filesystem::path&)> save_extra;  // adds files to checkpoints
   std::function<void(EvalMetrics&)> extra_eval;  // adds metrics to each evaluation (generation)
+  int threads = 0;                               // intra-op threads for this run; 0 = the runtime's
   Distributed* distributed = nullptr;  // the other ranks of a data-parallel run; null = alone.
                                        // `train` then holds this rank's share of each batch
 };

@@ -6,11 +6,6 @@
 
 #include <QtTest>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <map>
 #include <thread>
 
@@ -37,18 +32,6 @@ QString error_of(const Variables& variables) {
     return error.what();
   }
   return {};
-}
-
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
 }
 
 }  // namespace
@@ -119,7 +102,7 @@ class TestDataParallel : public QObject {
   }
 
   void gradientsAreAveragedInBuckets() {
-    const int port = free_port();
+    const int port = tb::find_free_port();
     // Same shapes on both ranks, different gradients; the tiny bucket limit forces several
     // buckets so their launch order matters.
     const std::vector<std::vector<int64_t>> shapes = {{3, 4}, {5}, {2, 2, 2}, {7}};

@@ -8,6 +8,8 @@
 #include <QLabel>
 #include <QProcess>
 #include <QPushButton>
+#include <QSpinBox>
+#include <QStandardPaths>
 #include <QTableView>
 #include <QTableWidget>
 #include <QTemporaryDir>
@@ -35,6 +37,7 @@ class TestNewRun : public QObject {
  private Q_SLOTS:
   void initTestCase() {
     QVERIFY(dir_.isValid());
+    QStandardPaths::setTestModeEnabled(true);  // QSettings away from the user's own
     qputenv("TB_DB", dir_.filePath("runs.db").toUtf8());
     QProcess node;
     node.setWorkingDirectory(dir_.path());
@@ -94,6 +97,39 @@ require('fs').writeFileSync('mail.jsonl', mails.filter((m, i) => i % 40 == 0).sl
     QCOMPARE(runs[0].status, tb::RunStatus::kCompleted);
     QCOMPARE(runs[0].last_step, int64_t(20));
     QVERIFY(QFile::exists(dir_.filePath("out/model.safetensors")));
+  }
+
+  void twoProcessesTrainTheSameRun() {
+    // The GUI is rank 0 (it records the run and feeds the monitor); rank 1 is a tunebench-cli
+    // process it starts and ends.
+    qputenv("TB_CLI", TB_CLI_PATH);
+    tb::ui::MainWindow window;
+    window.show();
+    tb::ui::NewRunPage* page = window.newRunPage();
+    page->setYaml(
+        "model_name_or_path: tiny\ntask: classification\nnum_labels: 2\nfinetuning_type: lora\n"
+        "lora_target: all\ndataset: mail.jsonl\ncutoff_len: 48\nper_device_train_batch_size: 4\n"
+        "max_steps: 6\neval_strategy: \"no\"\nsave_strategy: \"no\"\noutput_dir: out-two\n",
+        dir_.path());
+    page->processesBox()->setValue(2);
+    QCOMPARE(page->processesBox()->value(), 2);
+    QTest::mouseClick(page->findChild<QPushButton*>("runButton"), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(!page->monitor()->isRunning(), 180000);
+    const QString title = page->monitor()->findChild<QLabel*>("monitorTitle")->text();
+    QVERIFY2(title.contains("completed"), qPrintable(title));
+    QCOMPARE(page->monitor()->lossPlot()->pointCount(0), 6);
+    tb::RunStoreOptions options;
+    options.path = dir_.filePath("runs.db").toStdString();
+    bool found = false;
+    for (const tb::RunRecord& run : tb::RunStore(options).list_runs()) {
+      if (run.output_dir != dir_.filePath("out-two").toStdString()) continue;
+      found = true;
+      QCOMPARE(run.status, tb::RunStatus::kCompleted);
+      QCOMPARE(run.device, std::string("cpu, 2 processes"));
+    }
+    QVERIFY(found);
+    QVERIFY(QFile::exists(dir_.filePath("out-two/adapter_model.safetensors")));
+    page->processesBox()->setValue(1);
   }
 
   void stopButtonStopsWithACheckpoint() {

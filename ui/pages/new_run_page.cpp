@@ -14,6 +14,8 @@
 #include <QLocale>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QSettings>
+#include <QSpinBox>
 #include <QSplitter>
 #include <QTableWidget>
 #include <QThread>
@@ -23,6 +25,7 @@
 #include "core/config/config_yaml.h"
 #include "core/config/presets.h"
 #include "core/util/atomic_file.h"
+#include "core/util/runtime.h"
 #include "ui/widgets/run_monitor.h"
 
 namespace tb::ui {
@@ -69,6 +72,19 @@ NewRunPage::NewRunPage(QWidget* parent) : QWidget(parent), base_dir_(QDir::curre
   run_->setDefault(true);
   run_->setStyleSheet("QPushButton { font-weight: bold; padding: 4px 18px; }");
 
+  processes_ = new QSpinBox(this);
+  processes_->setObjectName("processesBox");
+  processes_->setRange(1, std::max(1, usable_cores()));
+  processes_->setPrefix(tr("processes: "));
+  processes_->setToolTip(
+      tr("Data-parallel processes on this machine: each trains on its share of every batch "
+         "(per_device_train_batch_size rows), with cores / processes threads. 1 = this "
+         "program alone."));
+  processes_->setValue(
+      std::clamp(QSettings().value("newRun/processes", 1).toInt(), 1, processes_->maximum()));
+  connect(processes_, &QSpinBox::valueChanged, this,
+          [](int value) { QSettings().setValue("newRun/processes", value); });
+
   auto* toolbar = new QHBoxLayout;
   toolbar->addWidget(presets_, 1);
   toolbar->addWidget(open);
@@ -76,6 +92,7 @@ NewRunPage::NewRunPage(QWidget* parent) : QWidget(parent), base_dir_(QDir::curre
   toolbar->addSpacing(12);
   toolbar->addWidget(check_button);
   toolbar->addWidget(estimate_button_);
+  toolbar->addWidget(processes_);
   toolbar->addWidget(run_);
 
   source_ = new QLabel(this);
@@ -203,7 +220,7 @@ QStringList NewRunPage::check() {
 void NewRunPage::startRun() {
   if (monitor_->isRunning() || !check().isEmpty()) return;
   monitor_->reset(tr("Starting: loading the model and the data…"));
-  Q_EMIT runRequested(editor_->toPlainText(), base_dir_);
+  Q_EMIT runRequested(editor_->toPlainText(), base_dir_, processes_->value());
 }
 
 void NewRunPage::estimate() {

@@ -11,6 +11,7 @@ class QComboBox;
 class QLabel;
 class QPlainTextEdit;
 class QPushButton;
+class QSpinBox;
 class QSplitter;
 class QTableWidget;
 class QThread;
@@ -43,12 +44,14 @@ class NewRunPage : public QWidget {
   bool isEstimating() const { return estimate_thread_ != nullptr; }
   /// The per-method estimate table (tests).
   QTableWidget* estimateTable() const { return estimates_; }
+  /// Processes a run uses (data parallel when > 1; remembered between sessions).
+  QSpinBox* processesBox() const { return processes_; }
   /// The live monitor below the editor.
   RunMonitor* monitor() const { return monitor_; }
 
  Q_SIGNALS:
-  /// Train this config (YAML text, folder for relative paths).
-  void runRequested(const QString& yaml, const QString& base_dir);
+  /// Train this config (YAML text, folder for relative paths) with this many processes.
+  void runRequested(const QString& yaml, const QString& base_dir, int processes);
   /// An estimate finished (the table is filled) or failed (the verdict says why).
   void estimateFinished(bool ok);
 
@@ -61,6 +64,7 @@ class NewRunPage : public QWidget {
   QLabel* verdict_ = nullptr;
   QLabel* source_ = nullptr;
   QPushButton* run_ = nullptr;
+  QSpinBox* processes_ = nullptr;
   QPushButton* estimate_button_ = nullptr;
   QTableWidget* estimates_ = nullptr;
   QSplitter* splitter_ = nullptr;
