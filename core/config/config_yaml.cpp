@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <sstream>
 
 #include "core/config/config_fields.h"
+#include "core/data/utf8.h"
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
 #include "core/util/text.h"
@@ -253,6 +255,18 @@ std::string emit_value(const std::vector<std::string>& values) {
 
 LoadedConfig load_config_string(const std::string& yaml, const std::string& source,
                                 const fs::path& base_dir) {
+  // YAML is Unicode text; bytes that are not UTF-8 would not survive a save and reload.
+  const size_t bad = data::find_invalid_utf8(yaml);
+  if (bad != std::string::npos) {
+    const size_t newline = bad == 0 ? std::string::npos : yaml.rfind('\n', bad - 1);
+    const size_t line_begin = newline == std::string::npos ? 0 : newline + 1;
+    const int64_t line = 1 + std::count(yaml.begin(), yaml.begin() + bad, '\n');
+    const int64_t column = static_cast<int64_t>(bad - line_begin) + 1;
+    char byte[8];
+    std::snprintf(byte, sizeof(byte), "0x%02X", static_cast<unsigned char>(yaml[bad]));
+    throw make_error(std::string("not valid UTF-8 (byte ") + byte + ")",
+                     location(source, line, column), "Save the file as UTF-8.");
+  }
   YAML::Node root;
   try {
     root = YAML::Load(yaml);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/tokenizer/json_util.h"
 #include "core/tokenizer/normalizers.h"
 #include "core/tokenizer/unicode.h"
 #include "core/util/error.h"
@@ -80,7 +81,7 @@ AddedVocabulary::AddedVocabulary(const nlohmann::json& added, const Normalizer* 
                        "fix the tokenizer file");
     }
     AddedToken token;
-    token.id = t["id"].get<uint32_t>();
+    token.id = tokenizer_json::token_id(t["id"], "added token " + t["content"].dump(), kWhere);
     token.content = t["content"].get<std::string>();
     token.special = t.value("special", false);
     token.normalized = t.value("normalized", !token.special);

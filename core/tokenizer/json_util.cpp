@@ -84,6 +84,17 @@ uint64_t get_uint(const Json& object, const char* key, uint64_t fallback, std::s
   return it->get<uint64_t>();
 }
 
+uint32_t token_id(const Json& value, const std::string& what, std::string_view where) {
+  const bool integer = value.is_number_unsigned() || value.is_number_integer();
+  if (!integer || (value.is_number_integer() && value.get<int64_t>() < 0) ||
+      value.get<uint64_t>() > kMaxTokenId) {
+    throw make_error(what + " has id " + value.dump() + ", not a token id from 0 to " +
+                         std::to_string(kMaxTokenId),
+                     where, "fix the tokenizer file");
+  }
+  return static_cast<uint32_t>(value.get<uint64_t>());
+}
+
 double get_double(const Json& object, const char* key, double fallback, std::string_view where) {
   const auto it = object.find(key);
   if (it == object.end() || it->is_null()) return fallback;

@@ -26,6 +26,12 @@ std::string get_string(const Json& object, const char* key, const std::string& f
 bool get_bool(const Json& object, const char* key, bool fallback, std::string_view where);
 /// Unsigned integer member, `fallback` when absent or null.
 uint64_t get_uint(const Json& object, const char* key, uint64_t fallback, std::string_view where);
+/// Largest token id accepted. Vocabularies are stored densely by id, so an id in the billions
+/// (a typo, a negative number read as unsigned) would allocate gigabytes; the largest real
+/// vocabularies have ~256k entries.
+inline constexpr uint32_t kMaxTokenId = (1u << 24) - 1;
+/// `value` as a token id: tb::Error naming `what` unless it is an integer in [0, kMaxTokenId].
+uint32_t token_id(const Json& value, const std::string& what, std::string_view where);
 /// Number member, `fallback` when absent or null.
 double get_double(const Json& object, const char* key, double fallback, std::string_view where);
 

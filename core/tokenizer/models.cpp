@@ -23,11 +23,9 @@ std::vector<std::pair<std::string, uint32_t>> read_vocab(const Json& j) {
   std::vector<std::pair<std::string, uint32_t>> vocab;
   vocab.reserve(it->size());
   for (auto entry = it->begin(); entry != it->end(); ++entry) {
-    if (!entry.value().is_number_unsigned() && !entry.value().is_number_integer()) {
-      throw make_error("vocab entry '" + entry.key() + "' has no integer id", kWhere,
-                       "fix the tokenizer file");
-    }
-    vocab.emplace_back(entry.key(), entry.value().get<uint32_t>());
+    vocab.emplace_back(
+        entry.key(),
+        tokenizer_json::token_id(entry.value(), "vocab entry '" + entry.key() + "'", kWhere));
   }
   return vocab;
 }

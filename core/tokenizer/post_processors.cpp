@@ -278,7 +278,8 @@ std::pair<std::string, uint32_t> token_pair(const Json& j, const char* field) {
     throw make_error(std::string("\"") + field + "\" must be [token, id]", kWhere,
                      "fix the tokenizer file");
   }
-  return {(*it)[0].get<std::string>(), (*it)[1].get<uint32_t>()};
+  return {(*it)[0].get<std::string>(),
+          tokenizer_json::token_id((*it)[1], std::string("\"") + field + "\"", kWhere)};
 }
 
 }  // namespace
@@ -300,7 +301,16 @@ std::unique_ptr<PostProcessor> make_post_processor(const Json& j) {
     if (j.contains("special_tokens") && j["special_tokens"].is_object()) {
       for (auto it = j["special_tokens"].begin(); it != j["special_tokens"].end(); ++it) {
         SpecialEntry entry;
-        entry.ids = it.value().value("ids", std::vector<uint32_t>{});
+        const Json& ids = it.value().is_object() && it.value().contains("ids") ? it.value()["ids"]
+                                                                               : Json::array();
+        if (!ids.is_array()) {
+          throw make_error("special token '" + it.key() + "' needs \"ids\" as a list", kWhere,
+                           "fix the tokenizer file");
+        }
+        for (const Json& id : ids) {
+          entry.ids.push_back(
+              tokenizer_json::token_id(id, "special token '" + it.key() + "'", kWhere));
+        }
         entry.tokens = it.value().value("tokens", std::vector<std::string>{});
         if (entry.ids.size() != entry.tokens.size()) {
           throw make_error("special token '" + it.key() +

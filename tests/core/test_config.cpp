@@ -111,6 +111,15 @@ class TestConfig : public QObject {
     QVERIFY2(error.contains("not valid YAML"), qPrintable(error));
   }
 
+  void bytesThatAreNotUtf8AreLocated() {
+    // Found by fuzz_config_yaml: such bytes did not survive a save and reload.
+    const QString error = load_error(
+        "lora_rank: 8\nmodel_name_or_path: deepse\xff\xfe"
+        "ek\n");  // split: \xfe then plain "ek"
+    QVERIFY2(error.startsWith("cfg.yaml:2:27: not valid UTF-8 (byte 0xFF)"), qPrintable(error));
+    QVERIFY2(error.contains("Save the file as UTF-8"), qPrintable(error));
+  }
+
   void duplicateKeysAndAliasesCollide() {
     const QString error = load_error("eval_strategy: steps\nevaluation_strategy: epoch\n");
     QVERIFY2(error.contains("cfg.yaml:2:1: evaluation_strategy is given twice (first at "

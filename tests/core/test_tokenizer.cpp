@@ -272,6 +272,23 @@ class TestTokenizer : public QObject {
     QVERIFY2(model.find("BPE, Unigram, WordPiece") != std::string::npos, model.c_str());
   }
 
+  void tokenIdsOutOfRangeAreRefused() {
+    // Found by fuzz_tokenizer_json: a negative id read as unsigned sized the id table to 4 G.
+    const std::string negative = error_of(
+        tokenizer_json(R"({"type":"WordPiece","unk_token":"a","vocab":{"a":0,"world":-4}})"));
+    QVERIFY2(negative.find("vocab entry 'world' has id -4, not a token id from 0 to 16777215") !=
+                 std::string::npos,
+             negative.c_str());
+    const std::string huge = error_of(tokenizer_json(
+        kBpe, "null", "null", R"([{"id":4000000000,"content":"<s>","special":true}])"));
+    QVERIFY2(huge.find("added token \"<s>\" has id 4000000000") != std::string::npos, huge.c_str());
+    const std::string special = error_of(
+        tokenizer_json(kBpe, "null", "null", "[]",
+                       R"({"type":"TemplateProcessing","single":"<s> $A","pair":"<s> $A $B:1",
+           "special_tokens":{"<s>":{"id":"<s>","ids":[-1],"tokens":["<s>"]}}})"));
+    QVERIFY2(special.find("special token '<s>' has id -1") != std::string::npos, special.c_str());
+  }
+
   void truncationPaddingAndBatch() {
     auto tok = tb::Tokenizer::from_json(
         tokenizer_json(kBpe, R"({"type":"WhitespaceSplit"})", "null",

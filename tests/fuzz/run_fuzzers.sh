@@ -21,10 +21,7 @@ cmake -S "$here" -B "$work/build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ \
 cmake --build "$work/build" >"$work.build.log" 2>&1 || { tail -50 "$work.build.log"; exit 1; }
 mkdir -p "$work/crashes"
 status=0
-# fuzz_tokenizer_json has open findings (tests/fuzz/open-crashes/: an out-of-memory on a
-# huge size, a UBSan null offset): it runs in `explore` mode only until they are fixed.
-targets=(tokenizer_encode data_readers config_yaml)
-[[ "$mode" == explore ]] && targets=(tokenizer_json "${targets[@]}")
+targets=(tokenizer_json tokenizer_encode data_readers config_yaml)
 for target in "${targets[@]}"; do
   corpus="$work/corpus/$target"
   mkdir -p "$corpus"
