@@ -2,13 +2,18 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QCloseEvent>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QListWidget>
 #include <QMenuBar>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSettings>
 #include <QStackedWidget>
 #include <QStatusBar>
 #include <QThread>
+#include <QTimer>
 #include <QVBoxLayout>
 
 #include "core/runs/run_store.h"
@@ -105,6 +110,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   buildMenus();
   startTrainingThread();
   resize(1100, 720);
+  const QByteArray geometry = QSettings().value("mainWindow/geometry").toByteArray();
+  if (!geometry.isEmpty()) restoreGeometry(geometry);
 }
 
 MainWindow::~MainWindow() {
@@ -137,6 +144,45 @@ void MainWindow::startTrainingThread() {
   connect(monitor, &RunMonitor::stopRequested, this, [worker] { worker->requestStop(); });
   connect(monitor, &RunMonitor::pauseRequested, this,
           [worker](bool paused) { worker->setPaused(paused); });
+  connect(monitor, &RunMonitor::checkpointRequested, this,
+          [worker] { worker->requestCheckpoint(); });
+  // "Stop and close" closes once the run has really stopped (its checkpoint is on disk).
+  auto close_if_asked = [this] {
+    if (close_when_stopped_) QTimer::singleShot(0, this, &QWidget::close);
+  };
+  connect(worker_, &TrainingWorker::runFinished, this, close_if_asked);
+  connect(worker_, &TrainingWorker::runFailed, this, close_if_asked);
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  RunMonitor* monitor = new_run_page_->monitor();
+  if (monitor->isRunning()) {
+    if (!close_when_stopped_) {
+      QMessageBox box(QMessageBox::Question, tr("A run is training"),
+                      tr("A run is training. Stop it now (a checkpoint is written first, so it "
+                         "can be resumed) and close?"),
+                      QMessageBox::NoButton, this);
+      box.setObjectName("closeWhileTraining");
+      QPushButton* stop =
+          box.addButton(tr("Stop with checkpoint and close"), QMessageBox::AcceptRole);
+      stop->setObjectName("stopAndClose");
+      box.addButton(QMessageBox::Cancel);
+      box.setDefaultButton(QMessageBox::Cancel);
+      box.exec();
+      if (box.clickedButton() != stop) {
+        event->ignore();
+        return;
+      }
+      close_when_stopped_ = true;
+      monitor->onLog("info", tr("stopping to close: checkpoint first…"));
+      worker_->requestStop();
+      worker_->setPaused(false);
+    }
+    event->ignore();  // closed by runFinished/runFailed
+    return;
+  }
+  QSettings().setValue("mainWindow/geometry", saveGeometry());
+  QMainWindow::closeEvent(event);
 }
 
 void MainWindow::addPage(const QString& id, const QString& icon, const QString& title,

@@ -62,6 +62,11 @@ class MainWindow : public QMainWindow {
   /// Help → About tunebench.
   void showAbout();
 
+ protected:
+  /// While a run trains, asks first: stop it with a checkpoint and close when it has
+  /// stopped, or cancel. Saves the window's geometry.
+  void closeEvent(QCloseEvent* event) override;
+
  private:
   void addPage(const QString& id, const QString& icon, const QString& title, QWidget* page);
   void buildMenus();
@@ -77,6 +82,7 @@ class MainWindow : public QMainWindow {
   RunsPage* runs_page_ = nullptr;
   QThread* training_thread_ = nullptr;  // hosts the TrainingWorker
   TrainingWorker* worker_ = nullptr;    // lives on training_thread_
+  bool close_when_stopped_ = false;     // the user chose "stop and close"
   ComparePage* compare_page_ = nullptr;
   ExportPage* export_page_ = nullptr;
   PlaygroundPage* playground_page_ = nullptr;

@@ -31,6 +31,8 @@ void TrainingWorker::requestStop() { control_->stop = true; }
 
 void TrainingWorker::setPaused(bool paused) { control_->pause = paused; }
 
+void TrainingWorker::requestCheckpoint() { control_->checkpoint_now = true; }
+
 namespace {
 
 // Ranks 1… of a local data-parallel run, as child processes; ended with the run.
@@ -117,6 +119,7 @@ void TrainingWorker::run(const QString& yaml, const QString& base_dir, int proce
       point.epoch = m.epoch;
       point.loss = m.loss;
       point.lr = m.lr;
+      point.grad_norm = m.grad_norm;
       point.tokens_per_second = m.tokens_per_second;
       point.rss_mb = static_cast<double>(m.memory.rss_bytes) / (1 << 20);
       point.eta_seconds = m.eta_seconds;

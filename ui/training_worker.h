@@ -20,6 +20,7 @@ struct StepPoint {
   double epoch = 0;              // fractional epoch
   double loss = 0;               // training loss
   double lr = 0;                 // learning rate
+  double grad_norm = 0;          // gradient norm before clipping
   double tokens_per_second = 0;  // throughput
   double rss_mb = 0;             // process memory
   double eta_seconds = 0;        // time left
@@ -36,6 +37,8 @@ class TrainingWorker : public QObject {
   void requestStop();
   /// Pauses or resumes the running job between steps (thread-safe).
   void setPaused(bool paused);
+  /// Asks the running job for a checkpoint at the end of its next step (thread-safe).
+  void requestCheckpoint();
 
  public Q_SLOTS:
   /// Runs the config in `yaml` (relative paths against `base_dir`); call through a queued

@@ -6,6 +6,7 @@
 #include <QListWidget>
 #include <QPlainTextEdit>
 #include <QStackedWidget>
+#include <QStandardPaths>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTimer>
@@ -20,7 +21,10 @@
 class TestMainWindow : public QObject {
   Q_OBJECT
  private Q_SLOTS:
-  void initTestCase() { tb::ui::setupApplication(*qApp); }
+  void initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);  // QSettings away from the user's own
+    tb::ui::setupApplication(*qApp);
+  }
 
   void appIconLoads() { QVERIFY(!QApplication::windowIcon().pixmap(64, 64).isNull()); }
 

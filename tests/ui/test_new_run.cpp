@@ -5,7 +5,9 @@
 
 #include <QApplication>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QLabel>
+#include <QMessageBox>
 #include <QProcess>
 #include <QPushButton>
 #include <QSpinBox>
@@ -13,6 +15,7 @@
 #include <QTableView>
 #include <QTableWidget>
 #include <QTemporaryDir>
+#include <QTimer>
 #include <QtTest>
 
 #include "core/runs/run_store.h"
@@ -90,6 +93,10 @@ require('fs').writeFileSync('mail.jsonl', mails.filter((m, i) => i % 40 == 0).sl
     QVERIFY(title.contains("trainable params: "));
     QCOMPARE(page->monitor()->lossPlot()->pointCount(0), 20);  // 80 rows / 8 × 2 epochs
     QCOMPARE(page->monitor()->lossPlot()->pointCount(1), 2);   // eval loss per epoch
+    QCOMPARE(page->monitor()->lossPlot()->pointCount(2), 20);  // smoothed train loss
+    for (const QString& name : {"memory", "lr", "grad_norm", "tokens_per_second"}) {
+      QVERIFY2(page->monitor()->plot(name)->pointCount(0) == 20, qPrintable(name));
+    }
     tb::RunStoreOptions options;
     options.path = dir_.filePath("runs.db").toStdString();
     const std::vector<tb::RunRecord> runs = tb::RunStore(options).list_runs();
@@ -142,10 +149,93 @@ require('fs').writeFileSync('mail.jsonl', mails.filter((m, i) => i % 40 == 0).sl
         dir_.path());
     page->startRun();
     QTRY_VERIFY_WITH_TIMEOUT(page->monitor()->lossPlot()->pointCount(0) >= 2, 120000);
+    // Checkpoint now: written at the end of the next step while the run goes on.
+    QTest::mouseClick(page->monitor()->findChild<QPushButton*>("checkpointButton"), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        !QDir(dir_.filePath("out-stop")).entryList({"checkpoint-*"}, QDir::Dirs).isEmpty(), 60000);
+    QVERIFY(page->monitor()->isRunning());
     QTest::mouseClick(page->monitor()->findChild<QPushButton*>("stopButton"), Qt::LeftButton);
     QTRY_VERIFY_WITH_TIMEOUT(!page->monitor()->isRunning(), 60000);
     QVERIFY(page->monitor()->findChild<QLabel*>("monitorTitle")->text().contains("stopped"));
     QVERIFY(!QDir(dir_.filePath("out-stop")).entryList({"checkpoint-*"}, QDir::Dirs).isEmpty());
+  }
+
+  void closingWhileTrainingAsksFirst() {
+    tb::ui::MainWindow window;
+    window.show();
+    tb::ui::NewRunPage* page = window.newRunPage();
+    page->setYaml(
+        "model_name_or_path: tiny\ntask: classification\nnum_labels: 2\nfinetuning_type: full\n"
+        "dataset: mail.jsonl\ncutoff_len: 48\nper_device_train_batch_size: 4\n"
+        "num_train_epochs: 100\nsave_strategy: \"no\"\noutput_dir: out-close\n",
+        dir_.path());
+    page->startRun();
+    QTRY_VERIFY_WITH_TIMEOUT(page->monitor()->lossPlot()->pointCount(0) >= 1, 120000);
+    // Answers the question the close raises: Cancel first, then "stop and close".
+    auto answer = [](const char* button) {
+      QTimer::singleShot(200, [button] {
+        auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+        QVERIFY(box != nullptr);
+        QCOMPARE(box->objectName(), QString("closeWhileTraining"));
+        if (QString(button) == "cancel") {
+          box->button(QMessageBox::Cancel)->click();
+        } else {
+          box->findChild<QPushButton*>(button)->click();
+        }
+      });
+    };
+    answer("cancel");
+    QVERIFY(!window.close());
+    QVERIFY(window.isVisible());
+    QVERIFY(page->monitor()->isRunning());
+    answer("stopAndClose");
+    window.close();
+    QTRY_VERIFY_WITH_TIMEOUT(!window.isVisible(), 60000);
+    QVERIFY(!page->monitor()->isRunning());
+    QVERIFY(!QDir(dir_.filePath("out-close")).entryList({"checkpoint-*"}, QDir::Dirs).isEmpty());
+  }
+
+  void eventLoopStaysResponsiveWhileTraining() {
+    // A 10 ms timer probes the GUI thread while a run of short steps streams metrics into
+    // plots that already hold 100k points per curve; its lateness is the lag a user feels.
+    tb::ui::MainWindow window;
+    window.resize(1100, 800);
+    window.show();
+    tb::ui::NewRunPage* page = window.newRunPage();
+    page->setYaml(
+        "model_name_or_path: tiny\ntask: classification\nnum_labels: 2\nfinetuning_type: lora\n"
+        "dataset: mail.jsonl\ncutoff_len: 32\nper_device_train_batch_size: 2\n"
+        "max_steps: 1500\nlogging_steps: 1\nsave_strategy: \"no\"\noutput_dir: out-lag\n",
+        dir_.path());
+    page->startRun();
+    QTRY_VERIFY_WITH_TIMEOUT(page->monitor()->lossPlot()->pointCount(0) >= 1, 120000);
+    for (tb::ui::MetricPlot* plot :
+         {page->monitor()->lossPlot(), page->monitor()->plot("memory")}) {
+      for (int i = 0; i < 100000; ++i) plot->appendPoint(0, "train loss", -100000.0 + i, 1.0);
+    }
+    QVector<double> gaps;
+    QElapsedTimer clock;
+    clock.start();
+    double last = 0;
+    QTimer probe;
+    probe.setInterval(10);
+    connect(&probe, &QTimer::timeout, [&] {
+      const double now = clock.nsecsElapsed() / 1e6;
+      gaps << now - last;
+      last = now;
+    });
+    last = clock.nsecsElapsed() / 1e6;
+    probe.start();
+    QTRY_VERIFY_WITH_TIMEOUT(!page->monitor()->isRunning(), 300000);
+    probe.stop();
+    QVERIFY(gaps.size() > 50);
+    std::sort(gaps.begin(), gaps.end());
+    const double p50 = gaps[gaps.size() / 2] - 10, p99 = gaps[gaps.size() * 99 / 100] - 10;
+    qInfo(
+        "event-loop lag while training (%lld probes, 100k points per curve): p50 %.1f ms, "
+        "p99 %.1f ms, max %.1f ms",
+        static_cast<long long>(gaps.size()), p50, p99, gaps.back() - 10);
+    QVERIFY2(p99 < 50, qPrintable(QString::number(p99)));
   }
 
   void estimateShowsEveryMethodBeforeARun() {

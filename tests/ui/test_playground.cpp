@@ -10,6 +10,7 @@
 #include <QComboBox>
 #include <QDir>
 #include <QPushButton>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -24,6 +25,7 @@ class TestPlayground : public QObject {
   Q_OBJECT
  private Q_SLOTS:
   void initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);  // QSettings away from the user's own
     QVERIFY(dir_.isValid());
     root_ = dir_.path().toStdString();
     qputenv("TB_DB", QByteArray::fromStdString((root_ / "runs.db").string()));

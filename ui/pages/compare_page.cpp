@@ -21,20 +21,6 @@ namespace {
 constexpr int kMaxPointsPerCurve = 2000;  // min/max buckets keep the shape at this size
 }
 
-QVector<double> smooth_values(const QVector<double>& values, double weight) {
-  if (weight <= 0) return values;
-  QVector<double> smoothed;
-  smoothed.reserve(values.size());
-  double last = 0;
-  double debias = 1;
-  for (const double value : values) {
-    last = last * weight + (1 - weight) * value;
-    debias *= weight;
-    smoothed << last / (1 - debias);  // early points are not pulled towards 0
-  }
-  return smoothed;
-}
-
 ComparePage::ComparePage(RunStore* store, QWidget* parent) : QWidget(parent), store_(store) {
   runs_ = new QListWidget(this);
   runs_->setObjectName("compareRuns");

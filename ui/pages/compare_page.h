@@ -5,6 +5,8 @@
 #include <QList>
 #include <QWidget>
 
+#include "ui/widgets/smoothing.h"
+
 class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
@@ -57,8 +59,5 @@ class ComparePage : public QWidget {
   QTableWidget* diff_ = nullptr;
   QLabel* diff_title_ = nullptr;
 };
-
-/// Exponential moving average as TensorBoard draws it (debiased): weight 0 = raw values.
-QVector<double> smooth_values(const QVector<double>& values, double weight);
 
 }  // namespace tb::ui

@@ -23,7 +23,7 @@ MetricPlot::MetricPlot(QWidget* parent) : QWidget(parent) {
   replot_timer_ = new QTimer(this);
   replot_timer_->setSingleShot(true);
   replot_timer_->setInterval(kReplotDelayMs);
-  connect(replot_timer_, &QTimer::timeout, plot_, [this] { plot_->replot(); });
+  connect(replot_timer_, &QTimer::timeout, this, &MetricPlot::rescaleAndReplot);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addWidget(plot_);
@@ -60,16 +60,24 @@ void MetricPlot::setSeries(const QVector<PlotSeries>& series) {
   scheduleReplot();
 }
 
-void MetricPlot::appendPoint(int index, const QString& label, double x, double y) {
+void MetricPlot::appendPoint(int index, const QString& label, double x, double y, QColor color) {
   while (plot_->graphCount() <= index) {
     QCPGraph* graph = plot_->addGraph();
-    graph->setPen(QPen(paletteColor(plot_->graphCount() - 1), 1.8));
-    graph->setName(label);
+    graph->setName(QString());  // addGraph names it "Graph N"; ours is named by its first point
+    graph->removeFromLegend();
     plot_->clearItems();  // the "nothing to plot" text
     plot_->legend->setVisible(true);
   }
-  plot_->graph(index)->addData(x, y);
-  plot_->rescaleAxes();
+  QCPGraph* graph = plot_->graph(index);
+  if (graph->name().isEmpty()) {
+    graph->setName(label);
+    graph->setPen(QPen(color.isValid() ? color : paletteColor(index), 1.8));
+    graph->addToLegend();
+  }
+  graph->addData(x, y);
+  // Fitting the axes scans every point: done once per coalesced replot, not per point, so
+  // curves of 100k points stay cheap to extend.
+  rescale_pending_ = true;
   scheduleReplot();
 }
 
@@ -96,6 +104,20 @@ int MetricPlot::seriesCount() const { return plot_->graphCount(); }
 
 int MetricPlot::pointCount(int index) const {
   return index < plot_->graphCount() ? plot_->graph(index)->dataCount() : 0;
+}
+
+void MetricPlot::rescaleAndReplot() {
+  if (rescale_pending_) {
+    plot_->rescaleAxes();
+    // A little air above and below, so extremes are not drawn on the frame.
+    if (plot_->yAxis->scaleType() == QCPAxis::stLinear) {
+      const QCPRange range = plot_->yAxis->range();
+      const double pad = range.size() > 0 ? range.size() * 0.05 : 0.5;
+      plot_->yAxis->setRange(range.lower - pad, range.upper + pad);
+    }
+  }
+  rescale_pending_ = false;
+  plot_->replot();
 }
 
 void MetricPlot::scheduleReplot() {

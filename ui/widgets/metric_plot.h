@@ -29,8 +29,9 @@ class MetricPlot : public QWidget {
 
   /// Replaces every curve.
   void setSeries(const QVector<PlotSeries>& series);
-  /// Appends one point to curve `index` (created with `label` when new) — the live monitor.
-  void appendPoint(int index, const QString& label, double x, double y);
+  /// Appends one point to curve `index` (created with `label`, and `color` or the palette's,
+  /// when new) — the live monitor. Axes follow the data at the next coalesced replot.
+  void appendPoint(int index, const QString& label, double x, double y, QColor color = {});
   /// Axis titles.
   void setAxisLabels(const QString& x, const QString& y);
   /// Logarithmic y axis (loss curves spanning decades).
@@ -48,10 +49,12 @@ class MetricPlot : public QWidget {
 
  private:
   void scheduleReplot();
+  void rescaleAndReplot();
 
   QCustomPlot* plot_ = nullptr;
   QTimer* replot_timer_ = nullptr;
   QString placeholder_;
+  bool rescale_pending_ = false;  // new points since the last replot: fit the axes first
 };
 
 }  // namespace tb::ui

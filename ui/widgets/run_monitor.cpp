@@ -5,6 +5,7 @@
 #include <QListWidget>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QTabWidget>
 #include <QVBoxLayout>
 
 #include "ui/widgets/metric_plot.h"
@@ -32,17 +33,31 @@ RunMonitor::RunMonitor(QWidget* parent) : QWidget(parent) {
   figures_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   progress_ = new QProgressBar(this);
   progress_->setObjectName("monitorProgress");
+  progress_->setAlignment(Qt::AlignCenter);
   pause_ = new QPushButton(tr("Pause"), this);
   pause_->setObjectName("pauseButton");
   pause_->setCheckable(true);
   stop_ = new QPushButton(tr("Stop"), this);
   stop_->setObjectName("stopButton");
   stop_->setToolTip(tr("Checkpoint, then stop after the current step"));
+  checkpoint_ = new QPushButton(tr("Checkpoint now"), this);
+  checkpoint_->setObjectName("checkpointButton");
+  checkpoint_->setToolTip(tr("Write a checkpoint at the end of the next step, then go on"));
   loss_plot_ = new MetricPlot(this);
   loss_plot_->setAxisLabels(tr("step"), tr("loss"));
   loss_plot_->setPlaceholder(tr("The loss appears here as training runs"));
-  memory_plot_ = new MetricPlot(this);
-  memory_plot_->setAxisLabels(tr("step"), tr("memory (MB)"));
+  side_tabs_ = new QTabWidget(this);
+  side_tabs_->setObjectName("monitorTabs");
+  auto side_plot = [this](const QString& tab, const QString& axis) {
+    auto* plot = new MetricPlot(side_tabs_);
+    plot->setAxisLabels(tr("step"), axis);
+    side_tabs_->addTab(plot, tab);
+    return plot;
+  };
+  memory_plot_ = side_plot(tr("Memory"), tr("memory (MB)"));
+  lr_plot_ = side_plot(tr("Learning rate"), tr("learning rate"));
+  grad_norm_plot_ = side_plot(tr("Grad norm"), tr("gradient norm"));
+  speed_plot_ = side_plot(tr("Tokens/s"), tr("tokens / s"));
   log_ = new QListWidget(this);
   log_->setObjectName("monitorLog");
   log_->setMaximumHeight(110);
@@ -50,10 +65,11 @@ RunMonitor::RunMonitor(QWidget* parent) : QWidget(parent) {
   auto* top = new QHBoxLayout;
   top->addWidget(progress_, 1);
   top->addWidget(pause_);
+  top->addWidget(checkpoint_);
   top->addWidget(stop_);
   auto* plots = new QHBoxLayout;
   plots->addWidget(loss_plot_, 3);
-  plots->addWidget(memory_plot_, 2);
+  plots->addWidget(side_tabs_, 2);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addWidget(title_);
@@ -67,6 +83,10 @@ RunMonitor::RunMonitor(QWidget* parent) : QWidget(parent) {
     onLog("info", tr("stopping after the current step…"));
     Q_EMIT stopRequested();
   });
+  connect(checkpoint_, &QPushButton::clicked, this, [this] {
+    onLog("info", tr("checkpoint requested: written at the end of the next step"));
+    Q_EMIT checkpointRequested();
+  });
   connect(pause_, &QPushButton::toggled, this, [this](bool paused) {
     pause_->setText(paused ? tr("Resume") : tr("Pause"));
     Q_EMIT pauseRequested(paused);
@@ -78,6 +98,7 @@ void RunMonitor::setRunning(bool running) {
   running_ = running;
   pause_->setEnabled(running);
   stop_->setEnabled(running);
+  checkpoint_->setEnabled(running);
   if (!running) {
     const QSignalBlocker block(pause_);
     pause_->setChecked(false);
@@ -89,8 +110,10 @@ void RunMonitor::reset(const QString& title) {
   title_->setText(title);
   figures_->clear();
   progress_->setRange(0, 0);  // busy until the first step says how many there are
-  loss_plot_->setSeries({});
-  memory_plot_->setSeries({});
+  for (MetricPlot* plot : {loss_plot_, memory_plot_, lr_plot_, grad_norm_plot_, speed_plot_}) {
+    plot->setSeries({});
+  }
+  loss_ema_ = Ema(0.9);
   log_->clear();
   setRunning(true);
 }
@@ -111,8 +134,23 @@ void RunMonitor::onStep(const StepPoint& p) {
                         .arg(p.tokens_per_second, 0, 'f', 0)
                         .arg(p.rss_mb, 0, 'f', 0)
                         .arg(clock_text(p.eta_seconds)));
-  loss_plot_->appendPoint(0, tr("train loss"), static_cast<double>(p.step), p.loss);
-  memory_plot_->appendPoint(0, tr("process RSS"), static_cast<double>(p.step), p.rss_mb);
+  const double step = static_cast<double>(p.step);
+  // Raw loss light, its moving average strong: the trend reads through the noise.
+  loss_plot_->appendPoint(0, tr("train loss"), step, p.loss, QColor(31, 119, 180, 90));
+  loss_plot_->appendPoint(2, tr("train loss (EMA 0.9)"), step, loss_ema_.push(p.loss),
+                          QColor(31, 119, 180));
+  memory_plot_->appendPoint(0, tr("process RSS"), step, p.rss_mb);
+  lr_plot_->appendPoint(0, tr("learning rate"), step, p.lr);
+  grad_norm_plot_->appendPoint(0, tr("gradient norm"), step, p.grad_norm);
+  speed_plot_->appendPoint(0, tr("tokens/s"), step, p.tokens_per_second);
+}
+
+MetricPlot* RunMonitor::plot(const QString& name) const {
+  if (name == "memory") return memory_plot_;
+  if (name == "lr") return lr_plot_;
+  if (name == "grad_norm") return grad_norm_plot_;
+  if (name == "tokens_per_second") return speed_plot_;
+  return nullptr;
 }
 
 void RunMonitor::onEvaluated(qint64 step, const QString& summary, double loss) {

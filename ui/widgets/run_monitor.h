@@ -1,15 +1,18 @@
 #pragma once
-// The live view of the run in progress: progress, current figures, loss and memory curves,
-// pause/stop, and the run's log. Fed by TrainingWorker's signals.
+// The live view of the run in progress: progress, current figures, the loss (raw, smoothed and
+// eval) beside tabs of learning rate, gradient norm, tokens/s and memory; pause, stop and
+// checkpoint now; the run's log. Fed by TrainingWorker's signals.
 
 #include <QWidget>
 
 #include "ui/training_worker.h"
+#include "ui/widgets/smoothing.h"
 
 class QLabel;
 class QListWidget;
 class QProgressBar;
 class QPushButton;
+class QTabWidget;
 
 namespace tb::ui {
 
@@ -25,8 +28,10 @@ class RunMonitor : public QWidget {
   void reset(const QString& title);
   /// Whether a run is in progress.
   bool isRunning() const { return running_; }
-  /// The loss plot (tests).
+  /// The loss plot: curve 0 train loss, 1 eval loss, 2 train loss smoothed (tests).
   MetricPlot* lossPlot() const { return loss_plot_; }
+  /// The plot of "memory", "lr", "grad_norm" or "tokens_per_second" (tests); null otherwise.
+  MetricPlot* plot(const QString& name) const;
 
  public Q_SLOTS:
   void onRunStarted(qint64 run_id, const QString& output_dir, const QString& trainable);
@@ -41,6 +46,8 @@ class RunMonitor : public QWidget {
   void stopRequested();
   /// The user pressed Pause (true) or Resume (false).
   void pauseRequested(bool paused);
+  /// The user pressed Checkpoint now.
+  void checkpointRequested();
 
  private:
   void setRunning(bool running);
@@ -50,9 +57,15 @@ class RunMonitor : public QWidget {
   QProgressBar* progress_ = nullptr;
   MetricPlot* loss_plot_ = nullptr;
   MetricPlot* memory_plot_ = nullptr;
+  MetricPlot* lr_plot_ = nullptr;
+  MetricPlot* grad_norm_plot_ = nullptr;
+  MetricPlot* speed_plot_ = nullptr;
+  QTabWidget* side_tabs_ = nullptr;
+  Ema loss_ema_{0.9};
   QListWidget* log_ = nullptr;
   QPushButton* pause_ = nullptr;
   QPushButton* stop_ = nullptr;
+  QPushButton* checkpoint_ = nullptr;
   bool running_ = false;
 };
 
