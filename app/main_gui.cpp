@@ -14,6 +14,7 @@
 #include "ui/main_window.h"
 #include "ui/pages/compare_page.h"
 #include "ui/pages/new_run_page.h"
+#include "ui/pages/playground_page.h"
 
 int main(int argc, char** argv) {
   QElapsedTimer since_start;
@@ -42,11 +43,13 @@ int main(int argc, char** argv) {
   const QCommandLineOption config_option(
       "config", "Open New run with this YAML config (or preset name) loaded.", "file");
   const QCommandLineOption start_option("start", "Start the loaded config right away.");
+  const QCommandLineOption prompt_option(
+      "prompt", "Open Playground on the newest run and generate for this prompt.", "text");
   const QCommandLineOption delay_option(
       "screenshot-after", "With --screenshot: wait this long first (e.g. while a run trains).",
       "ms", "0");
   parser.addOptions({page_option, compare_option, metric_option, smoothing_option, config_option,
-                     start_option, screenshot_option, delay_option, timing_option});
+                     start_option, screenshot_option, delay_option, timing_option, prompt_option});
   parser.process(app);
 
   tb::ui::MainWindow window;
@@ -91,6 +94,12 @@ int main(int argc, char** argv) {
     }
     window.showPage("compare");
   }
+  if (parser.isSet(prompt_option)) {
+    window.showPage("playground");
+    window.playgroundPage()->setPrompt(parser.value(prompt_option));
+    QTimer::singleShot(0, window.playgroundPage(),
+                       [&window] { window.playgroundPage()->generate(); });
+  }
   window.show();
 
   QTimer::singleShot(0, &window, [&] {
@@ -108,7 +117,7 @@ int main(int argc, char** argv) {
         QApplication::exit(1);
         return;
       }
-      QApplication::quit();
+      QApplication::exit(0);  // not quit(): that would ask about a run still training
     });
   }
   return QApplication::exec();

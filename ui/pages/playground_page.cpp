@@ -136,6 +136,11 @@ void PlaygroundPage::showEvent(QShowEvent* event) {
 void PlaygroundPage::reloadRuns() {
   const QString error = fillFinishedRuns(runs_, store_);
   if (!error.isEmpty()) status_->setText(error);
+  // The run the menu shows is the one compared until the user picks models themselves.
+  if (sides_[0]->model->text().isEmpty() && sides_[1]->model->text().isEmpty() &&
+      runs_->currentIndex() >= 0 && runs_->currentData().isValid()) {
+    selectRun(runs_->currentData().toLongLong());
+  }
 }
 
 void PlaygroundPage::setLeft(const QString& model) {
