@@ -2,6 +2,7 @@
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QImage>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
@@ -126,6 +127,36 @@ class TestRunPages : public QObject {
     QCOMPARE(compare->plot()->pointCount(0), 3);
     compare->findChild<QComboBox*>("compareXAxis")->setCurrentIndex(1);  // epoch
     QCOMPARE(compare->plot()->seriesCount(), 3);
+    // Summary: one row per checked run with its final figures.
+    QTableWidget* summary = compare->summaryTable();
+    QCOMPARE(summary->rowCount(), 3);
+    QStringList columns;
+    for (int column = 0; column < summary->columnCount(); ++column) {
+      columns << summary->horizontalHeaderItem(column)->text();
+    }
+    QVERIFY2(columns.contains("status") && columns.contains("eval/accuracy"),
+             qPrintable(columns.join(",")));
+
+    // The plot as PNG (2× pixels), SVG and PDF; the data as CSV with every stored point.
+    QVERIFY(compare->savePlot(dir_.filePath("plot.png")));
+    QCOMPARE(QImage(dir_.filePath("plot.png")).size(), QSize(2400, 1400));
+    QVERIFY(compare->savePlot(dir_.filePath("plot.svg")));
+    QFile svg(dir_.filePath("plot.svg"));
+    QVERIFY(svg.open(QIODevice::ReadOnly) && svg.readAll().contains("<svg"));
+    QVERIFY(compare->savePlot(dir_.filePath("plot.pdf")));
+    QFile pdf(dir_.filePath("plot.pdf"));
+    QVERIFY(pdf.open(QIODevice::ReadOnly) && pdf.read(5) == "%PDF-");
+    QString error;
+    QVERIFY(!compare->savePlot(dir_.filePath("plot.bmp"), &error));
+    QVERIFY2(error.contains(".png, .svg or .pdf"), qPrintable(error));
+    QVERIFY(compare->saveCsv(dir_.filePath("data.csv"), &error));
+    QFile csv(dir_.filePath("data.csv"));
+    QVERIFY(csv.open(QIODevice::ReadOnly));
+    const QStringList lines = QString::fromUtf8(csv.readAll()).split('\n', Qt::SkipEmptyParts);
+    QCOMPARE(lines.first(),
+             QString("run_id,run_name,metric,step,epoch,tokens,wall_seconds,value,smoothed"));
+    QCOMPARE(lines.size(), 1 + 3 * 3);  // three eval/accuracy points for each of three runs
+    QVERIFY2(lines[1].contains(",\"eval/accuracy\","), qPrintable(lines[1]));
   }
 
   void smoothingIsDebiasedEma() {

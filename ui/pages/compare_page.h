@@ -1,6 +1,7 @@
 #pragma once
 // Compare: the curves of several runs overlaid (any logged metric, against step, epoch,
-// tokens or time, optional smoothing and log scale) and the config keys in which they differ.
+// tokens or time, optional smoothing and log scale), the config keys in which they differ and
+// a summary of each run's final figures; the plot saves as PNG/SVG/PDF, the data as CSV.
 
 #include <QList>
 #include <QWidget>
@@ -39,6 +40,14 @@ class ComparePage : public QWidget {
   QList<qint64> checkedRuns() const;
   /// The overlay plot (tests, image export).
   MetricPlot* plot() const { return plot_; }
+  /// Saves the plot as PNG, SVG or PDF (by the file's suffix); false with `error` set when it
+  /// cannot.
+  bool savePlot(const QString& path, QString* error = nullptr);
+  /// Saves every point of the shown metric of the checked runs (not downsampled) as CSV:
+  /// run_id, run_name, metric, step, epoch, tokens, wall_seconds, value, smoothed.
+  bool saveCsv(const QString& path, QString* error = nullptr);
+  /// The summary table: one row per checked run (tests).
+  QTableWidget* summaryTable() const { return summary_; }
 
  protected:
   void showEvent(QShowEvent* event) override;
@@ -48,6 +57,9 @@ class ComparePage : public QWidget {
   void updateMetricChoices();
   void updatePlot();
   void updateDiff();
+  void updateSummary();
+  void askSavePlot();
+  void askSaveCsv();
 
   RunStore* store_ = nullptr;
   QListWidget* runs_ = nullptr;
@@ -57,6 +69,7 @@ class ComparePage : public QWidget {
   QCheckBox* log_y_ = nullptr;
   MetricPlot* plot_ = nullptr;
   QTableWidget* diff_ = nullptr;
+  QTableWidget* summary_ = nullptr;
   QLabel* diff_title_ = nullptr;
 };
 
