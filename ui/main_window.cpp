@@ -75,6 +75,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     compare_page_->setRuns(ids);
     showPage("compare");
   });
+  connect(new_run_page_, &NewRunPage::compareRequested, this, [this](const QList<qint64>& ids) {
+    compare_page_->setRuns(ids);
+    showPage("compare");
+  });
   export_page_ = new ExportPage(store_.get());
   addPage("export", "page-export", tr("Export"), export_page_);
   connect(runs_page_, &RunsPage::exportModelRequested, this, [this](qint64 id) {

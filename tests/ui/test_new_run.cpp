@@ -21,8 +21,10 @@
 #include "core/runs/run_store.h"
 #include "ui/app_setup.h"
 #include "ui/main_window.h"
+#include "ui/pages/compare_page.h"
 #include "ui/pages/new_run_page.h"
 #include "ui/pages/runs_page.h"
+#include "ui/widgets/method_queue.h"
 #include "ui/widgets/metric_plot.h"
 #include "ui/widgets/run_monitor.h"
 
@@ -158,6 +160,38 @@ require('fs').writeFileSync('mail.jsonl', mails.filter((m, i) => i % 40 == 0).sl
     QTRY_VERIFY_WITH_TIMEOUT(!page->monitor()->isRunning(), 60000);
     QVERIFY(page->monitor()->findChild<QLabel*>("monitorTitle")->text().contains("stopped"));
     QVERIFY(!QDir(dir_.filePath("out-stop")).entryList({"checkpoint-*"}, QDir::Dirs).isEmpty());
+  }
+
+  void compareMethodsQueuesOneRunPerMethod() {
+    tb::ui::MainWindow window;
+    window.show();
+    tb::ui::NewRunPage* page = window.newRunPage();
+    page->setYaml(
+        "model_name_or_path: tiny\ntask: classification\nnum_labels: 2\nlora_target: all\n"
+        "dataset: mail.jsonl\ncutoff_len: 32\nper_device_train_batch_size: 4\nmax_steps: 3\n"
+        "eval_strategy: \"no\"\nsave_strategy: \"no\"\noutput_dir: out-queue\n",
+        dir_.path());
+    QVERIFY(page->compareMethods({"lora", "full", "freeze"}));
+    QVERIFY(page->queue()->isVisible());
+    QVERIFY(!page->compareMethods({"lora"}));  // one queue at a time
+    QTRY_VERIFY_WITH_TIMEOUT(page->queue()->runs()[1].state == "running", 120000);
+    const QString shots = QString(TB_BINARY_DIR) + "/screenshots";
+    QDir().mkpath(shots);
+    QVERIFY(window.grab().save(shots + "/new-run-queue.png"));  // looked at by a person
+    QTRY_VERIFY_WITH_TIMEOUT(!page->queue()->isActive(), 180000);
+    // One run per method, each in its own folder, then Compare opens on them.
+    QStringList states;
+    for (const tb::ui::QueuedRun& run : page->queue()->runs())
+      states << run.method + ":" + run.state;
+    QCOMPARE(states, QStringList({"lora:done", "full:done", "freeze:done"}));
+    QVERIFY(QFile::exists(dir_.filePath("out-queue-lora/adapter_model.safetensors")));
+    QVERIFY(QFile::exists(dir_.filePath("out-queue-full/model.safetensors")));
+    QVERIFY(QFile::exists(dir_.filePath("out-queue-freeze/model.safetensors")));
+    QTRY_COMPARE(window.currentPageId(), QString("compare"));
+    QList<qint64> compared = window.comparePage()->checkedRuns();
+    std::sort(compared.begin(), compared.end());
+    QCOMPARE(compared, page->queue()->finishedRunIds());
+    QCOMPARE(window.comparePage()->plot()->seriesCount(), 3);
   }
 
   void closingWhileTrainingAsksFirst() {

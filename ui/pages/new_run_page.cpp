@@ -3,7 +3,10 @@
 
 #include "ui/pages/new_run_page.h"
 
+#include <QCheckBox>
 #include <QComboBox>
+#include <QDialog>
+#include <QDialogButtonBox>
 #include <QDir>
 #include <QFile>
 #include <QFileDialog>
@@ -19,13 +22,16 @@
 #include <QSplitter>
 #include <QTableWidget>
 #include <QThread>
+#include <QTimer>
 #include <QVBoxLayout>
 
 #include "core/config/config_validation.h"
 #include "core/config/config_yaml.h"
 #include "core/config/presets.h"
+#include "core/train/run_job.h"
 #include "core/util/atomic_file.h"
 #include "core/util/runtime.h"
+#include "ui/widgets/method_queue.h"
 #include "ui/widgets/run_monitor.h"
 
 namespace tb::ui {
@@ -67,6 +73,10 @@ NewRunPage::NewRunPage(QWidget* parent) : QWidget(parent), base_dir_(QDir::curre
   estimate_button_->setObjectName("estimateButton");
   estimate_button_->setToolTip(
       tr("Memory and time of every method for this config (a few real steps are timed)"));
+  auto* compare_methods = new QPushButton(tr("Compare methods…"), this);
+  compare_methods->setObjectName("compareMethodsButton");
+  compare_methods->setToolTip(
+      tr("Run this setup once per chosen method, one after another, then compare them"));
   run_ = new QPushButton(tr("Run"), this);
   run_->setObjectName("runButton");
   run_->setDefault(true);
@@ -93,6 +103,7 @@ NewRunPage::NewRunPage(QWidget* parent) : QWidget(parent), base_dir_(QDir::curre
   toolbar->addWidget(check_button);
   toolbar->addWidget(estimate_button_);
   toolbar->addWidget(processes_);
+  toolbar->addWidget(compare_methods);
   toolbar->addWidget(run_);
 
   source_ = new QLabel(this);
@@ -120,6 +131,7 @@ NewRunPage::NewRunPage(QWidget* parent) : QWidget(parent), base_dir_(QDir::curre
   estimates_->setWordWrap(false);
   estimates_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   estimates_->hide();
+  queue_ = new MethodQueue(this);
 
   auto* editor_box = new QWidget(this);
   auto* editor_layout = new QVBoxLayout(editor_box);
@@ -128,6 +140,7 @@ NewRunPage::NewRunPage(QWidget* parent) : QWidget(parent), base_dir_(QDir::curre
   editor_layout->addWidget(editor_, 1);
   editor_layout->addWidget(verdict_);
   editor_layout->addWidget(estimates_);
+  editor_layout->addWidget(queue_);
 
   monitor_ = new RunMonitor(this);
   splitter_ = new QSplitter(Qt::Vertical, this);
@@ -154,6 +167,11 @@ NewRunPage::NewRunPage(QWidget* parent) : QWidget(parent), base_dir_(QDir::curre
   connect(check_button, &QPushButton::clicked, this, &NewRunPage::check);
   connect(run_, &QPushButton::clicked, this, &NewRunPage::startRun);
   connect(estimate_button_, &QPushButton::clicked, this, &NewRunPage::estimate);
+  connect(compare_methods, &QPushButton::clicked, this, &NewRunPage::askCompareMethods);
+  connect(monitor_, &RunMonitor::runEnded, this, &NewRunPage::onRunEnded);
+  connect(queue_, &MethodQueue::cancelled, this, [this] {
+    if (!monitor_->isRunning()) startNextQueued();  // nothing left: offer what ran
+  });
 }
 
 NewRunPage::~NewRunPage() {
@@ -221,6 +239,79 @@ void NewRunPage::startRun() {
   if (monitor_->isRunning() || !check().isEmpty()) return;
   monitor_->reset(tr("Starting: loading the model and the data…"));
   Q_EMIT runRequested(editor_->toPlainText(), base_dir_, processes_->value());
+}
+
+bool NewRunPage::compareMethods(const QStringList& methods) {
+  if (monitor_->isRunning() || queue_->isActive() || methods.isEmpty() || !check().isEmpty()) {
+    return false;
+  }
+  QVector<QueuedRun> runs;
+  try {
+    LoadedConfig loaded =
+        load_config_string(editor_->toPlainText().toStdString(), "config", base_dir_.toStdString());
+    apply_model_fallback(loaded);
+    for (const QString& method : methods) {
+      RunConfig config = config_for_method(loaded.config, method.toStdString());
+      // Each method keeps its own results and name, so the runs compare side by side.
+      if (!config.output.output_dir.empty()) config.output.output_dir += "-" + method.toStdString();
+      config.output.run_name = config.output.run_name.empty()
+                                   ? default_run_name(config)
+                                   : config.output.run_name + " [" + method.toStdString() + "]";
+      runs.push_back({method, QString::fromStdString(config_to_yaml(config)), -1, "waiting"});
+    }
+  } catch (const std::exception& error) {
+    verdict_->setText("<span style='color:#c92a2a'>" +
+                      QString::fromUtf8(error.what()).toHtmlEscaped() + "</span>");
+    return false;
+  }
+  queue_->setRuns(runs);
+  startNextQueued();
+  return true;
+}
+
+void NewRunPage::askCompareMethods() {
+  QDialog dialog(this);
+  dialog.setWindowTitle(tr("Compare methods"));
+  auto* layout = new QVBoxLayout(&dialog);
+  layout->addWidget(new QLabel(tr("Run this setup once with each checked method, one after "
+                                  "another; the runs open in Compare at the end."),
+                               &dialog));
+  QList<QCheckBox*> boxes;
+  for (const std::string& method : estimable_methods()) {
+    auto* box = new QCheckBox(QString::fromStdString(method), &dialog);
+    box->setChecked(method == "full" || method == "lora");
+    layout->addWidget(box);
+    boxes << box;
+  }
+  auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
+  buttons->button(QDialogButtonBox::Ok)->setText(tr("Queue runs"));
+  connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
+  connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+  layout->addWidget(buttons);
+  if (dialog.exec() != QDialog::Accepted) return;
+  QStringList methods;
+  for (QCheckBox* box : boxes) {
+    if (box->isChecked()) methods << box->text();
+  }
+  compareMethods(methods);
+}
+
+void NewRunPage::startNextQueued() {
+  if (!queue_->hasNext()) {
+    const QList<qint64> ids = queue_->finishedRunIds();
+    if (!ids.isEmpty()) Q_EMIT compareRequested(ids);
+    return;
+  }
+  const QueuedRun next = queue_->takeNext();
+  monitor_->reset(tr("Compare methods: %1 — loading the model and the data…").arg(next.method));
+  Q_EMIT runRequested(next.yaml, base_dir_, processes_->value());
+}
+
+void NewRunPage::onRunEnded(qint64 run_id, const QString& outcome) {
+  if (!queue_->isActive()) return;
+  queue_->finishCurrent(run_id, outcome);
+  // After the worker has returned from this run (its signals are queued before it returns).
+  QTimer::singleShot(0, this, &NewRunPage::startNextQueued);
 }
 
 void NewRunPage::estimate() {

@@ -18,6 +18,7 @@ class QThread;
 
 namespace tb::ui {
 
+class MethodQueue;
 class RunMonitor;
 
 /// The New run page.
@@ -40,6 +41,13 @@ class NewRunPage : public QWidget {
   /// Validates, then estimates memory and time of every method for this config on a
   /// background thread (real steps timed); the table below the editor shows the result.
   void estimate();
+  /// Queues this config once per method in `methods` (estimable_methods() names), each with
+  /// its own output folder and run name, and starts the first; when the last has ended the
+  /// runs are offered to Compare (compareRequested). False when the config is invalid or a
+  /// run is going.
+  bool compareMethods(const QStringList& methods);
+  /// The queue of Compare methods… (tests).
+  MethodQueue* queue() const { return queue_; }
   /// Whether an estimate is being computed.
   bool isEstimating() const { return estimate_thread_ != nullptr; }
   /// The per-method estimate table (tests).
@@ -54,10 +62,15 @@ class NewRunPage : public QWidget {
   void runRequested(const QString& yaml, const QString& base_dir, int processes);
   /// An estimate finished (the table is filled) or failed (the verdict says why).
   void estimateFinished(bool ok);
+  /// A Compare methods… queue ended: overlay these runs.
+  void compareRequested(const QList<qint64>& run_ids);
 
  private:
   void saveAs();
   void showEstimates();
+  void askCompareMethods();
+  void startNextQueued();
+  void onRunEnded(qint64 run_id, const QString& outcome);
 
   QComboBox* presets_ = nullptr;
   QPlainTextEdit* editor_ = nullptr;
@@ -72,6 +85,7 @@ class NewRunPage : public QWidget {
   struct EstimateOutcome;
   std::shared_ptr<EstimateOutcome> estimate_outcome_;  // written by the thread, read after
   RunMonitor* monitor_ = nullptr;
+  MethodQueue* queue_ = nullptr;
   QString base_dir_;
 };
 

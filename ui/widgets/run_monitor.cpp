@@ -114,11 +114,13 @@ void RunMonitor::reset(const QString& title) {
     plot->setSeries({});
   }
   loss_ema_ = Ema(0.9);
+  run_id_ = -1;
   log_->clear();
   setRunning(true);
 }
 
 void RunMonitor::onRunStarted(qint64 run_id, const QString& output_dir, const QString& trainable) {
+  run_id_ = run_id;
   title_->setText(
       tr("<b>Run %1</b> → %2<br>%3").arg(run_id).arg(output_dir.toHtmlEscaped(), trainable));
 }
@@ -171,6 +173,7 @@ void RunMonitor::onFinished(bool stopped, const QString& summary) {
   title_->setText(title_->text() + "<br><b>" + (stopped ? tr("stopped") : tr("completed")) +
                   "</b>");
   setRunning(false);
+  Q_EMIT runEnded(run_id_, stopped ? "stopped" : "done");
 }
 
 void RunMonitor::onFailed(const QString& message) {
@@ -179,6 +182,7 @@ void RunMonitor::onFailed(const QString& message) {
   title_->setText(title_->text() + "<br><span style='color:#c92a2a'><b>" + tr("failed") +
                   "</b>: " + message.toHtmlEscaped() + "</span>");
   setRunning(false);
+  Q_EMIT runEnded(run_id_, "failed");
 }
 
 }  // namespace tb::ui

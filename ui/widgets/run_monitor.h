@@ -48,6 +48,8 @@ class RunMonitor : public QWidget {
   void pauseRequested(bool paused);
   /// The user pressed Checkpoint now.
   void checkpointRequested();
+  /// The run ended: "done", "stopped" or "failed"; `run_id` is -1 when it never started.
+  void runEnded(qint64 run_id, const QString& outcome);
 
  private:
   void setRunning(bool running);
@@ -67,6 +69,7 @@ class RunMonitor : public QWidget {
   QPushButton* stop_ = nullptr;
   QPushButton* checkpoint_ = nullptr;
   bool running_ = false;
+  qint64 run_id_ = -1;  // the run being shown
 };
 
 }  // namespace tb::ui
