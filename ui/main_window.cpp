@@ -10,6 +10,7 @@
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSettings>
+#include <QSpinBox>
 #include <QStackedWidget>
 #include <QStatusBar>
 #include <QThread>
@@ -75,6 +76,18 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     compare_page_->setRuns(ids);
     showPage("compare");
   });
+  connect(runs_page_, &RunsPage::resumeRequested, this,
+          [this](const QString& yaml, const QString& base_dir, int processes) {
+            if (new_run_page_->monitor()->isRunning()) {
+              QMessageBox::information(this, tr("Resume"),
+                                       tr("A run is training; resume when it has ended."));
+              return;
+            }
+            new_run_page_->setYaml(yaml, base_dir);
+            new_run_page_->processesBox()->setValue(processes);
+            showPage("new-run");
+            new_run_page_->startRun();
+          });
   connect(new_run_page_, &NewRunPage::compareRequested, this, [this](const QList<qint64>& ids) {
     compare_page_->setRuns(ids);
     showPage("compare");

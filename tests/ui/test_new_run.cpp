@@ -162,6 +162,52 @@ require('fs').writeFileSync('mail.jsonl', mails.filter((m, i) => i % 40 == 0).sl
     QVERIFY(!QDir(dir_.filePath("out-stop")).entryList({"checkpoint-*"}, QDir::Dirs).isEmpty());
   }
 
+  void runsPageResumesAStoppedRun() {
+    tb::ui::MainWindow window;
+    window.show();
+    tb::ui::NewRunPage* page = window.newRunPage();
+    page->setYaml(
+        "model_name_or_path: tiny\ntask: classification\nnum_labels: 2\nfinetuning_type: lora\n"
+        "lora_target: all\ndataset: mail.jsonl\ncutoff_len: 32\nper_device_train_batch_size: 4\n"
+        "max_steps: 60\nsave_steps: 5\neval_strategy: \"no\"\noutput_dir: out-resume\n",
+        dir_.path());
+    page->startRun();
+    QTRY_VERIFY_WITH_TIMEOUT(page->monitor()->lossPlot()->pointCount(0) >= 7, 120000);
+    QTest::mouseClick(page->monitor()->findChild<QPushButton*>("stopButton"), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(!page->monitor()->isRunning(), 60000);
+    tb::RunStoreOptions options;
+    options.path = dir_.filePath("runs.db").toStdString();
+    auto run_in = [&](const QString& folder, tb::RunStatus status) -> qint64 {
+      for (const tb::RunRecord& run : tb::RunStore(options).list_runs()) {
+        if (run.output_dir == dir_.filePath(folder).toStdString() && run.status == status) {
+          return run.id;
+        }
+      }
+      return -1;
+    };
+    const qint64 stopped = run_in("out-resume", tb::RunStatus::kStopped);
+    QVERIFY(stopped > 0);
+
+    window.showPage("runs");
+    tb::ui::RunsPage* runs = window.runsPage();
+    runs->refresh();
+    QVERIFY(runs->selectRun(stopped));
+    QTest::mouseClick(runs->findChild<QPushButton*>("resumeButton"), Qt::LeftButton);
+    QCOMPARE(window.currentPageId(), QString("new-run"));
+    QVERIFY(page->monitor()->isRunning());
+    QTRY_VERIFY_WITH_TIMEOUT(!page->monitor()->isRunning(), 120000);
+    const qint64 resumed = run_in("out-resume", tb::RunStatus::kCompleted);
+    QVERIFY(resumed > stopped);
+    QCOMPARE(tb::RunStore(options).get_run(resumed).last_step, int64_t(60));
+    // The monitor plotted only the steps after the checkpoint it resumed from.
+    QVERIFY(page->monitor()->lossPlot()->pointCount(0) < 60);
+
+    // A completed run does not resume; the page says why.
+    runs->refresh();
+    QVERIFY(runs->selectRun(resumed));
+    QVERIFY(!runs->resumeSelected());
+  }
+
   void compareMethodsQueuesOneRunPerMethod() {
     tb::ui::MainWindow window;
     window.show();

@@ -3,11 +3,16 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDateTime>
+#include <QDesktopServices>
+#include <QFile>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
@@ -19,8 +24,10 @@
 #include <QTabWidget>
 #include <QTableView>
 #include <QTimer>
+#include <QUrl>
 #include <QVBoxLayout>
 
+#include "core/config/config_yaml.h"
 #include "core/runs/run_store.h"
 #include "ui/models/run_table_model.h"
 #include "ui/widgets/metric_plot.h"
@@ -68,6 +75,16 @@ RunsPage::RunsPage(RunStore* store, const QString& store_error, QWidget* parent)
   export_model->setToolTip(tr("Save the run's adapter or model as PEFT, merged or GGUF"));
   auto* export_button = new QPushButton(tr("Save metrics…"), this);
   export_button->setToolTip(tr("Save the run's metrics as CSV, or the whole run as JSON"));
+  resume_ = new QPushButton(tr("Resume"), this);
+  resume_->setObjectName("resumeButton");
+  resume_->setToolTip(
+      tr("Continue a stopped, failed or interrupted run from its newest "
+         "checkpoint (a new run in the history, same output folder)"));
+  auto* open_folder = new QPushButton(tr("Open folder"), this);
+  open_folder->setObjectName("openFolderButton");
+  open_folder->setToolTip(tr("Show the run's output folder in the file manager"));
+  connect(resume_, &QPushButton::clicked, this, &RunsPage::resumeSelected);
+  connect(open_folder, &QPushButton::clicked, this, &RunsPage::openSelectedFolder);
   auto* remove = new QPushButton(tr("Delete…"), this);
   remove->setObjectName("deleteButton");
 
@@ -77,6 +94,8 @@ RunsPage::RunsPage(RunStore* store, const QString& store_error, QWidget* parent)
   filters->addWidget(method_filter_);
   filters->addSpacing(12);
   filters->addWidget(compare);
+  filters->addWidget(resume_);
+  filters->addWidget(open_folder);
   filters->addWidget(export_model);
   filters->addWidget(export_button);
   filters->addWidget(remove);
@@ -255,6 +274,65 @@ QList<qint64> RunsPage::selectedRunIds() const {
     ids << index.data(RunTableModel::kRunIdRole).toLongLong();
   }
   return ids;
+}
+
+bool RunsPage::resumeSelected() {
+  const QList<qint64> ids = selectedRunIds();
+  if (!store_ || ids.size() != 1) {
+    showError(tr("Select one run to resume."));
+    return false;
+  }
+  try {
+    const RunRecord run = store_->get_run(ids.first());
+    if (run.status == RunStatus::kCompleted || run.status == RunStatus::kRunning ||
+        run.status == RunStatus::kQueued) {
+      showError(tr("Run %1 is %2; only stopped, failed or interrupted runs resume.")
+                    .arg(run.id)
+                    .arg(QString::fromUtf8(to_string(run.status))));
+      return false;
+    }
+    if (run.last_checkpoint.empty() ||
+        !QFileInfo::exists(QString::fromStdString(run.last_checkpoint))) {
+      showError(tr("Run %1 has no checkpoint on disk to resume from; start it again from New "
+                   "run instead.")
+                    .arg(run.id));
+      return false;
+    }
+    const QString base = QString::fromStdString(run.output_dir);
+    LoadedConfig loaded =
+        load_config_string(run.config_yaml, "run " + std::to_string(run.id), base.toStdString());
+    loaded.config.output.output_dir = run.output_dir;
+    loaded.config.output.resume_from_checkpoint = run.last_checkpoint;
+    // As many processes as wrote the checkpoint: another count would change every batch.
+    int processes = 1;
+    QFile state(QString::fromStdString(run.last_checkpoint) + "/trainer_state.json");
+    if (state.open(QIODevice::ReadOnly)) {
+      processes = std::max(1, QJsonDocument::fromJson(state.readAll())["world_size"].toInt(1));
+    }
+    Q_EMIT resumeRequested(QString::fromStdString(config_to_yaml(loaded.config)), base, processes);
+    return true;
+  } catch (const std::exception& error) {
+    showError(QString::fromUtf8(error.what()));
+    return false;
+  }
+}
+
+void RunsPage::openSelectedFolder() {
+  const QList<qint64> ids = selectedRunIds();
+  if (!store_ || ids.size() != 1) {
+    showError(tr("Select one run."));
+    return;
+  }
+  try {
+    const QString folder = QString::fromStdString(store_->get_run(ids.first()).output_dir);
+    if (!QFileInfo(folder).isDir()) {
+      showError(tr("The output folder %1 does not exist (any more).").arg(folder));
+      return;
+    }
+    QDesktopServices::openUrl(QUrl::fromLocalFile(folder));
+  } catch (const std::exception& error) {
+    showError(QString::fromUtf8(error.what()));
+  }
 }
 
 void RunsPage::showRun(qint64 run_id) {

@@ -40,12 +40,20 @@ class RunsPage : public QWidget {
   QList<qint64> selectedRunIds() const;
   /// Deletes the selected runs after asking (and optionally their output folders).
   void deleteSelected();
+  /// Continues the selected run from its newest checkpoint (resumeRequested); false with the
+  /// reason shown when it has none or finished.
+  bool resumeSelected();
+  /// Opens the selected run's output folder in the desktop's file manager.
+  void openSelectedFolder();
 
  Q_SIGNALS:
   /// The user asked to compare these runs.
   void compareRequested(const QList<qint64>& run_ids);
   /// The user asked to export this run's adapter or model (the Export page).
   void exportModelRequested(qint64 run_id);
+  /// Train this config (the run's own, with resume_from_checkpoint set) with this many
+  /// processes (as many as wrote the checkpoint).
+  void resumeRequested(const QString& yaml, const QString& base_dir, int processes);
 
  protected:
   void showEvent(QShowEvent* event) override;
@@ -76,6 +84,7 @@ class RunsPage : public QWidget {
   QPlainTextEdit* config_view_ = nullptr;
   QListWidget* events_ = nullptr;
   QTimer* refresh_timer_ = nullptr;
+  QPushButton* resume_ = nullptr;
   qint64 shown_run_ = 0;
   bool selected_once_ = false;
 };
