@@ -4,9 +4,11 @@
 #include "core/models/init_model.h"
 
 #include <QApplication>
+#include <QComboBox>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QLabel>
+#include <QLineEdit>
 #include <QMessageBox>
 #include <QProcess>
 #include <QPushButton>
@@ -18,12 +20,14 @@
 #include <QTimer>
 #include <QtTest>
 
+#include "core/config/config_yaml.h"
 #include "core/runs/run_store.h"
 #include "ui/app_setup.h"
 #include "ui/main_window.h"
 #include "ui/pages/compare_page.h"
 #include "ui/pages/new_run_page.h"
 #include "ui/pages/runs_page.h"
+#include "ui/widgets/config_form.h"
 #include "ui/widgets/method_queue.h"
 #include "ui/widgets/metric_plot.h"
 #include "ui/widgets/run_monitor.h"
@@ -74,6 +78,51 @@ require('fs').writeFileSync('mail.jsonl', mails.filter((m, i) => i % 40 == 0).sl
     const QString verdict = page->findChild<QLabel*>("checkVerdict")->text();
     QVERIFY2(verdict.contains("unknown key 'lora_rnak'"), qPrintable(verdict));
     QVERIFY(!page->monitor()->isRunning());
+  }
+
+  void formAndYamlStayInStep() {
+    tb::ui::MainWindow window;
+    window.show();
+    tb::ui::NewRunPage* page = window.newRunPage();
+    page->setYaml(
+        "model_name_or_path: tiny\nfinetuning_type: lora\nlora_rank: 4\n"
+        "dataset: mail.jsonl\nlearning_rate: 2.0e-4\n",
+        dir_.path());
+    QVERIFY(page->showForm(true));
+    tb::ui::ConfigForm* form = page->form();
+    QCOMPARE(qobject_cast<QSpinBox*>(form->editorFor("lora_rank"))->value(), 4);
+    QCOMPARE(qobject_cast<QLineEdit*>(form->editorFor("learning_rate"))->text(), QString("0.0002"));
+    QVERIFY(form->isRowVisible("lora_rank") && !form->isRowVisible("freeze_trainable_layers"));
+    QVERIFY2(form->modelSummary().contains("LlamaForCausalLM") &&
+                 form->modelSummary().contains("parameters"),
+             qPrintable(form->modelSummary()));
+    // A form edit rewrites the YAML, and only the chosen method's options stay visible.
+    auto* method = qobject_cast<QComboBox*>(form->editorFor("finetuning_type"));
+    method->setCurrentText("freeze");
+    QVERIFY(!form->isRowVisible("lora_rank") && form->isRowVisible("freeze_trainable_layers"));
+    QVERIFY2(page->yaml().contains("finetuning_type: freeze"), qPrintable(page->yaml()));
+    auto* rate = qobject_cast<QLineEdit*>(form->editorFor("learning_rate"));
+    rate->setText("1e-3");
+    Q_EMIT rate->editingFinished();
+    const tb::RunConfig written =
+        tb::load_config_string(page->yaml().toStdString(), "form", dir_.path().toStdString())
+            .config;
+    QCOMPARE(written.training.learning_rate, 1e-3);
+    QCOMPARE(written.method.lora_rank, int64_t(4));  // kept while hidden
+    QVERIFY(written.model.model_name_or_path.find("tiny") != std::string::npos);
+    // A YAML change shows in the form; YAML that does not parse keeps the YAML view.
+    page->setYaml("model_name_or_path: tiny\nfinetuning_type: lora\nlora_rank: 16\n", dir_.path());
+    QCOMPARE(qobject_cast<QSpinBox*>(form->editorFor("lora_rank"))->value(), 16);
+    page->setYaml("lora_rank: [\n", dir_.path());
+    QVERIFY(!page->showForm(true));
+    QVERIFY(page->findChild<QLabel*>("checkVerdict")->text().contains("valid YAML first"));
+    page->setYaml("model_name_or_path: tiny\nfinetuning_type: lora\ndataset: mail.jsonl\n",
+                  dir_.path());
+    QVERIFY(page->showForm(true));
+    window.resize(1280, 860);
+    const QString shots = QString(TB_BINARY_DIR) + "/screenshots";
+    QDir().mkpath(shots);
+    QVERIFY(window.grab().save(shots + "/new-run-form.png"));  // looked at by a person
   }
 
   void runTrainsLiveAndLandsInHistory() {

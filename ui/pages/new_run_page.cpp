@@ -20,6 +20,7 @@
 #include <QSettings>
 #include <QSpinBox>
 #include <QSplitter>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QThread>
 #include <QTimer>
@@ -31,6 +32,7 @@
 #include "core/train/run_job.h"
 #include "core/util/atomic_file.h"
 #include "core/util/runtime.h"
+#include "ui/widgets/config_form.h"
 #include "ui/widgets/method_queue.h"
 #include "ui/widgets/run_monitor.h"
 
@@ -137,7 +139,14 @@ NewRunPage::NewRunPage(QWidget* parent) : QWidget(parent), base_dir_(QDir::curre
   auto* editor_layout = new QVBoxLayout(editor_box);
   editor_layout->setContentsMargins(0, 0, 0, 0);
   editor_layout->addWidget(source_);
-  editor_layout->addWidget(editor_, 1);
+  form_ = new ConfigForm(this);
+  form_->setObjectName("configForm");
+  views_ = new QTabWidget(this);
+  views_->setObjectName("configViews");
+  views_->addTab(form_, tr("Form"));
+  views_->addTab(editor_, tr("YAML"));
+  views_->setCurrentIndex(1);
+  editor_layout->addWidget(views_, 1);
   editor_layout->addWidget(verdict_);
   editor_layout->addWidget(estimates_);
   editor_layout->addWidget(queue_);
@@ -168,6 +177,13 @@ NewRunPage::NewRunPage(QWidget* parent) : QWidget(parent), base_dir_(QDir::curre
   connect(run_, &QPushButton::clicked, this, &NewRunPage::startRun);
   connect(estimate_button_, &QPushButton::clicked, this, &NewRunPage::estimate);
   connect(compare_methods, &QPushButton::clicked, this, &NewRunPage::askCompareMethods);
+  // Two-way: the form is filled from the YAML when shown; a form edit rewrites the YAML.
+  connect(views_, &QTabWidget::currentChanged, this, [this](int index) {
+    if (index == 0 && !showForm(true)) views_->setCurrentIndex(1);
+  });
+  connect(form_, &ConfigForm::edited, this, [this] {
+    editor_->setPlainText(QString::fromStdString(config_to_yaml(form_->config())));
+  });
   connect(monitor_, &RunMonitor::runEnded, this, &NewRunPage::onRunEnded);
   connect(queue_, &MethodQueue::cancelled, this, [this] {
     if (!monitor_->isRunning()) startNextQueued();  // nothing left: offer what ran
@@ -205,6 +221,7 @@ void NewRunPage::setYaml(const QString& yaml, const QString& base_dir) {
   editor_->setPlainText(yaml);
   base_dir_ = base_dir;
   verdict_->clear();
+  if (views_->currentIndex() == 0 && !showForm(true)) views_->setCurrentIndex(1);
 }
 
 QStringList NewRunPage::check() {
@@ -234,6 +251,29 @@ QStringList NewRunPage::check() {
   verdict_->setText(html);
   return problems;
 }
+
+bool NewRunPage::showForm(bool form) {
+  if (!form) {
+    views_->setCurrentIndex(1);
+    return true;
+  }
+  try {
+    const LoadedConfig loaded =
+        load_config_string(editor_->toPlainText().toStdString(), "config", base_dir_.toStdString());
+    form_->setConfig(loaded.config);
+  } catch (const std::exception& error) {
+    verdict_->setText("<span style='color:#c92a2a'>" +
+                      tr("The form needs valid YAML first: %1")
+                          .arg(QString::fromUtf8(error.what()).toHtmlEscaped()) +
+                      "</span>");
+    return false;
+  }
+  const QSignalBlocker block(views_);
+  views_->setCurrentIndex(0);
+  return true;
+}
+
+QString NewRunPage::yaml() const { return editor_->toPlainText(); }
 
 void NewRunPage::startRun() {
   if (monitor_->isRunning() || !check().isEmpty()) return;

@@ -13,11 +13,13 @@ class QPlainTextEdit;
 class QPushButton;
 class QSpinBox;
 class QSplitter;
+class QTabWidget;
 class QTableWidget;
 class QThread;
 
 namespace tb::ui {
 
+class ConfigForm;
 class MethodQueue;
 class RunMonitor;
 
@@ -46,6 +48,13 @@ class NewRunPage : public QWidget {
   /// runs are offered to Compare (compareRequested). False when the config is invalid or a
   /// run is going.
   bool compareMethods(const QStringList& methods);
+  /// The form view of the config (tests).
+  ConfigForm* form() const { return form_; }
+  /// Shows the form (true) or the YAML editor (false); the form is filled from the YAML, which
+  /// must parse (false when it does not, with the problem shown).
+  bool showForm(bool form);
+  /// The editor's YAML text.
+  QString yaml() const;
   /// The queue of Compare methods… (tests).
   MethodQueue* queue() const { return queue_; }
   /// Whether an estimate is being computed.
@@ -86,6 +95,8 @@ class NewRunPage : public QWidget {
   std::shared_ptr<EstimateOutcome> estimate_outcome_;  // written by the thread, read after
   RunMonitor* monitor_ = nullptr;
   MethodQueue* queue_ = nullptr;
+  ConfigForm* form_ = nullptr;
+  QTabWidget* views_ = nullptr;  // Form | YAML
   QString base_dir_;
 };
 
