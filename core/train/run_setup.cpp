@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <optional>
 #include <tuple>
+#include <utility>
 
 #include "core/data/chat_turns.h"
 #include "core/data/dataset.h"
@@ -82,11 +83,22 @@ data::MlmMaskingOptions mlm_masking(const Tokenizer& tokenizer, const data::Toke
 // The run's chat template: the one named in the config, else the one recognised from the
 // tokenizer's chat_template. A BOS the tokenizer wants is written by the template, so the
 // prompt the model is trained on and the one it answers at evaluation start alike.
+// A data set entry: a file, or a name in dataset_dir/dataset_info.json (LLaMA-Factory's
+// registry); returns the path to open and the name ("" for a file).
+std::pair<fs::path, std::string> resolve_data_entry(const std::string& entry,
+                                                    const RunConfig& config) {
+  if (fs::exists(entry)) return {entry, ""};
+  const fs::path registry = fs::path(config.data.dataset_dir) / "dataset_info.json";
+  if (fs::exists(registry)) return {config.data.dataset_dir, entry};
+  throw make_error("no such data file (and no " + registry.string() + " to look it up as a name)",
+                   entry, "Check the path; relative paths resolve against the config's folder.");
+}
+
 data::Dataset open_data(const std::string& entry, const RunConfig& config) {
   data::DatasetOptions options;
   options.reader_options.skip_bad_rows = config.data.skip_bad_rows;
-  if (fs::exists(entry)) return data::open_dataset(entry, "", options);
-  return data::open_dataset(config.data.dataset_dir, entry, options);  // dataset_info.json name
+  const auto [path, name] = resolve_data_entry(entry, config);
+  return data::open_dataset(path, name, options);
 }
 
 }  // namespace
@@ -198,6 +210,65 @@ PreparedModel prepare_model(const RunConfig& config) {
   return run;
 }
 
+data::TaskOptions task_options(const RunConfig& config, const std::string& task,
+                               std::shared_ptr<Tokenizer> tokenizer) {
+  data::TaskOptions options;
+  if (task == "lm") {
+    options.kind = data::TaskKind::kCausalLm;
+    options.causal_lm.max_length = config.data.cutoff_len;
+  } else if (task == "mlm") {
+    // BERT pretraining: [CLS] text [SEP]; the masked targets are drawn per batch.
+    options.kind = data::TaskKind::kCausalLm;
+    options.causal_lm.max_length = config.data.cutoff_len;
+    options.causal_lm.add_eos = true;
+  } else if (task == "sft") {
+    auto chat = std::make_shared<const ChatTemplate>(model_chat_template(
+        config.model.chat_template, tokenizer, config.model.model_name_or_path));
+    options.kind = data::TaskKind::kSft;
+    options.sft.cutoff_len = config.data.cutoff_len;
+    options.sft.train_on_prompt = config.data.train_on_prompt;
+    options.render_chat = [chat](const data::Sample& sample) {
+      return data::render_sft_turns(*chat, sample);
+    };
+  } else if (task == "classification") {
+    options.kind = data::TaskKind::kClassification;
+    options.classification.max_length = config.data.cutoff_len;
+  } else if (task == "verbalizer") {
+    options.kind = data::TaskKind::kVerbalizer;
+    options.verbalizer.prompt_template = config.task.prompt_template;
+    options.verbalizer.max_length = config.data.cutoff_len;
+  }
+  return options;
+}
+
+data::PreviewOptions preview_options(const RunConfig& config) {
+  if (config.data.dataset.empty()) {
+    throw make_error("no data set", "dataset", "Set dataset to a data file.");
+  }
+  data::PreviewOptions options;
+  options.dataset.reader_options.skip_bad_rows = config.data.skip_bad_rows;
+  options.subset.max_samples = config.data.max_samples > 0 ? config.data.max_samples : -1;
+  options.subset.eval_samples =
+      config.data.max_eval_samples > 0 ? config.data.max_eval_samples : -1;
+  options.subset.val_size = config.data.val_size;
+  options.subset.seed = static_cast<uint64_t>(config.training.seed);
+  if (!config.data.eval_dataset.empty()) options.eval_path = config.data.eval_dataset.front();
+  try {
+    auto tokenizer = std::make_shared<Tokenizer>(Tokenizer::load(config.model.model_name_or_path));
+    options.tokenizer = tokenizer_functions(tokenizer);
+    options.task = task_options(config, effective_task(config), tokenizer);
+  } catch (const Error&) {
+    // No usable tokenizer (yet): the preview shows the data without token lengths.
+  }
+  return options;
+}
+
+std::filesystem::path preview_path(const RunConfig& config, data::PreviewOptions& options) {
+  const auto [path, name] = resolve_data_entry(config.data.dataset.front(), config);
+  options.name = name;
+  return path;
+}
+
 PreparedRun prepare_run(const RunConfig& config, const PrepareOptions& options) {
   if (config.data.dataset.size() != 1 || config.data.eval_dataset.size() > 1) {
     throw make_error("training on several data sets at once is not supported yet", "dataset",
@@ -212,37 +283,16 @@ PreparedRun prepare_run(const RunConfig& config, const PrepareOptions& options) 
   run.method = std::move(prepared.method);
   run.notes = std::move(prepared.notes);
   const data::TokenizerFns fns = tokenizer_functions(run.tokenizer);
-  data::TaskOptions task;
-  bool class_labels = false;
+  const data::TaskOptions task = task_options(config, run.task, run.tokenizer);
+  const bool class_labels =
+      task.kind == data::TaskKind::kClassification || task.kind == data::TaskKind::kVerbalizer;
   std::optional<data::MlmMaskingOptions> masking;
-  std::shared_ptr<const ChatTemplate> chat;
-  if (run.task == "lm") {
-    task.kind = data::TaskKind::kCausalLm;
-    task.causal_lm.max_length = config.data.cutoff_len;
-  } else if (run.task == "mlm") {
-    // BERT pretraining: [CLS] text [SEP], targets drawn per batch by the masking below.
-    task.kind = data::TaskKind::kCausalLm;
-    task.causal_lm.max_length = config.data.cutoff_len;
-    task.causal_lm.add_eos = true;
-    masking = mlm_masking(*run.tokenizer, fns);
-  } else if (run.task == "sft") {
-    chat = std::make_shared<const ChatTemplate>(model_chat_template(
+  if (run.task == "mlm") masking = mlm_masking(*run.tokenizer, fns);  // per batch, see below
+  const bool chat = task.kind == data::TaskKind::kSft;
+  std::shared_ptr<const ChatTemplate> chat_template;
+  if (chat && config.output.predict_with_generate) {
+    chat_template = std::make_shared<const ChatTemplate>(model_chat_template(
         config.model.chat_template, run.tokenizer, config.model.model_name_or_path));
-    task.kind = data::TaskKind::kSft;
-    task.sft.cutoff_len = config.data.cutoff_len;
-    task.sft.train_on_prompt = config.data.train_on_prompt;
-    task.render_chat = [chat](const data::Sample& sample) {
-      return data::render_sft_turns(*chat, sample);
-    };
-  } else if (run.task == "classification") {
-    task.kind = data::TaskKind::kClassification;
-    task.classification.max_length = config.data.cutoff_len;
-    class_labels = true;
-  } else if (run.task == "verbalizer") {
-    task.kind = data::TaskKind::kVerbalizer;
-    task.verbalizer.prompt_template = config.task.prompt_template;
-    task.verbalizer.max_length = config.data.cutoff_len;
-    class_labels = true;
   }
 
   const data::Dataset train_data = open_data(config.data.dataset.front(), config);
@@ -298,7 +348,7 @@ PreparedRun prepare_run(const RunConfig& config, const PrepareOptions& options) 
     if (chat && config.output.predict_with_generate) {
       run.exact_match = std::make_shared<ExactMatchSet>();
       for (const int64_t row : subset.eval) {
-        auto [prompt, answer] = data::last_reply_prompt(*chat, eval_source.sample(row));
+        auto [prompt, answer] = data::last_reply_prompt(*chat_template, eval_source.sample(row));
         run.exact_match->prompts.push_back(std::move(prompt));
         run.exact_match->answers.push_back(std::move(answer));
       }

@@ -3,6 +3,7 @@
 // task's head, the method applied, and the train/eval batch sources over the seeded subsets.
 // Shared by `tunebench-cli train` and the GUI's training worker.
 
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -10,6 +11,7 @@
 
 #include "core/config/run_config.h"
 #include "core/data/example.h"
+#include "core/data/preview.h"
 #include "core/methods/method.h"
 #include "core/models/model.h"
 #include "core/tokenizer/chat_template.h"
@@ -65,6 +67,19 @@ std::function<void(EvalMetrics&)> exact_match_metric(const PreparedRun& prepared
 /// Loads the tokenizer and the model with the task's head, seeded, and applies the method (or
 /// loads adapter_name_or_path); tb::Error for a missing folder or an unknown task.
 PreparedModel prepare_model(const RunConfig& config);
+
+/// The task options a run builds its examples with, for the effective `task` (lm, mlm, sft,
+/// classification, verbalizer); sft reads the chat template through `tokenizer`.
+data::TaskOptions task_options(const RunConfig& config, const std::string& task,
+                               std::shared_ptr<Tokenizer> tokenizer);
+
+/// What the data preview of `config` reads: its subsets and eval file, and — when the model's
+/// tokenizer loads — token lengths as the run's task builds the examples.
+data::PreviewOptions preview_options(const RunConfig& config);
+
+/// The path to preview for `config`'s data set: the file, or dataset_dir with `options.name`
+/// set when the data set is a dataset_info.json name.
+std::filesystem::path preview_path(const RunConfig& config, data::PreviewOptions& options);
 
 /// What prepare_run builds beyond the model.
 struct PrepareOptions {

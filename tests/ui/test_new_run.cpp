@@ -12,6 +12,7 @@
 #include <QMessageBox>
 #include <QProcess>
 #include <QPushButton>
+#include <QSignalSpy>
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QTableView>
@@ -28,6 +29,7 @@
 #include "ui/pages/new_run_page.h"
 #include "ui/pages/runs_page.h"
 #include "ui/widgets/config_form.h"
+#include "ui/widgets/data_preview_panel.h"
 #include "ui/widgets/method_queue.h"
 #include "ui/widgets/metric_plot.h"
 #include "ui/widgets/run_monitor.h"
@@ -123,6 +125,41 @@ require('fs').writeFileSync('mail.jsonl', mails.filter((m, i) => i % 40 == 0).sl
     const QString shots = QString(TB_BINARY_DIR) + "/screenshots";
     QDir().mkpath(shots);
     QVERIFY(window.grab().save(shots + "/new-run-form.png"));  // looked at by a person
+  }
+
+  void dataTabPreviewsTheRunsData() {
+    tb::ui::MainWindow window;
+    window.resize(1280, 860);
+    window.show();
+    tb::ui::NewRunPage* page = window.newRunPage();
+    page->setYaml(
+        "model_name_or_path: tiny\ntask: classification\nnum_labels: 2\ndataset: mail.jsonl\n"
+        "max_samples: 40\nval_size: 8\ncutoff_len: 48\nseed: 3\n",
+        dir_.path());
+    QVERIFY(page->showDataPreview());
+    tb::ui::DataPreviewPanel* preview = page->dataPreview();
+    QVERIFY(preview->isBusy());
+    QSignalSpy finished(preview, &tb::ui::DataPreviewPanel::previewFinished);
+    QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), 60000);
+    QCOMPARE(finished.first().first().toBool(), true);
+    const QString summary = preview->summaryText();
+    QVERIFY2(summary.contains("jsonl reader") && summary.contains("96 rows"), qPrintable(summary));
+    QVERIFY2(summary.contains("cut by cutoff_len 48"), qPrintable(summary));
+    // Every train row is in the histogram; the label is the target, shown as such.
+    double rows = 0;
+    for (const double bar : preview->histogram()) rows += bar;
+    QVERIFY2(rows >= 30 && summary.contains(QString("<b>%1 train</b>").arg(rows)),
+             qPrintable(summary));
+    QVERIFY2(preview->rowsHtml().contains("#e6f4ea"), qPrintable(preview->rowsHtml()));
+    const QString shots = QString(TB_BINARY_DIR) + "/screenshots";
+    QDir().mkpath(shots);
+    QVERIFY(window.grab().save(shots + "/new-run-data.png"));  // looked at by a person
+    // A data set that is not there: the error, not a crash.
+    page->setYaml("model_name_or_path: tiny\ndataset: missing.jsonl\n", dir_.path());
+    QTRY_VERIFY_WITH_TIMEOUT(finished.size() == 2, 60000);
+    QCOMPARE(finished.last().first().toBool(), false);
+    QVERIFY2(preview->summaryText().contains("missing.jsonl: no such data file"),
+             qPrintable(preview->summaryText()));
   }
 
   void runTrainsLiveAndLandsInHistory() {

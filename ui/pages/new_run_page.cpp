@@ -33,6 +33,7 @@
 #include "core/util/atomic_file.h"
 #include "core/util/runtime.h"
 #include "ui/widgets/config_form.h"
+#include "ui/widgets/data_preview_panel.h"
 #include "ui/widgets/method_queue.h"
 #include "ui/widgets/run_monitor.h"
 
@@ -145,6 +146,10 @@ NewRunPage::NewRunPage(QWidget* parent) : QWidget(parent), base_dir_(QDir::curre
   views_->setObjectName("configViews");
   views_->addTab(form_, tr("Form"));
   views_->addTab(editor_, tr("YAML"));
+  data_preview_ = new DataPreviewPanel(this);
+  views_->addTab(data_preview_, tr("Data"));
+  views_->setTabToolTip(2, tr("The data set as the run will see it: subsets, first rows, "
+                              "token lengths"));
   views_->setCurrentIndex(1);
   editor_layout->addWidget(views_, 1);
   editor_layout->addWidget(verdict_);
@@ -180,6 +185,7 @@ NewRunPage::NewRunPage(QWidget* parent) : QWidget(parent), base_dir_(QDir::curre
   // Two-way: the form is filled from the YAML when shown; a form edit rewrites the YAML.
   connect(views_, &QTabWidget::currentChanged, this, [this](int index) {
     if (index == 0 && !showForm(true)) views_->setCurrentIndex(1);
+    if (index == 2 && !showDataPreview()) views_->setCurrentIndex(1);
   });
   connect(form_, &ConfigForm::edited, this, [this] {
     editor_->setPlainText(QString::fromStdString(config_to_yaml(form_->config())));
@@ -222,6 +228,7 @@ void NewRunPage::setYaml(const QString& yaml, const QString& base_dir) {
   base_dir_ = base_dir;
   verdict_->clear();
   if (views_->currentIndex() == 0 && !showForm(true)) views_->setCurrentIndex(1);
+  if (views_->currentIndex() == 2 && !showDataPreview()) views_->setCurrentIndex(1);
 }
 
 QStringList NewRunPage::check() {
@@ -274,6 +281,24 @@ bool NewRunPage::showForm(bool form) {
 }
 
 QString NewRunPage::yaml() const { return editor_->toPlainText(); }
+
+bool NewRunPage::showDataPreview() {
+  try {
+    LoadedConfig loaded =
+        load_config_string(editor_->toPlainText().toStdString(), "config", base_dir_.toStdString());
+    apply_model_fallback(loaded);
+    data_preview_->preview(loaded.config);
+  } catch (const std::exception& error) {
+    verdict_->setText("<span style='color:#c92a2a'>" +
+                      tr("The data preview needs valid YAML first: %1")
+                          .arg(QString::fromUtf8(error.what()).toHtmlEscaped()) +
+                      "</span>");
+    return false;
+  }
+  const QSignalBlocker block(views_);
+  views_->setCurrentIndex(2);
+  return true;
+}
 
 void NewRunPage::startRun() {
   if (monitor_->isRunning() || !check().isEmpty()) return;

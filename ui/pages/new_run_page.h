@@ -20,6 +20,7 @@ class QThread;
 namespace tb::ui {
 
 class ConfigForm;
+class DataPreviewPanel;
 class MethodQueue;
 class RunMonitor;
 
@@ -53,6 +54,11 @@ class NewRunPage : public QWidget {
   /// Shows the form (true) or the YAML editor (false); the form is filled from the YAML, which
   /// must parse (false when it does not, with the problem shown).
   bool showForm(bool form);
+  /// Shows the Data tab and previews the config's data set there (in the background); false
+  /// when the YAML does not parse.
+  bool showDataPreview();
+  /// The Data tab (tests).
+  DataPreviewPanel* dataPreview() const { return data_preview_; }
   /// The editor's YAML text.
   QString yaml() const;
   /// The queue of Compare methods… (tests).
@@ -96,6 +102,7 @@ class NewRunPage : public QWidget {
   RunMonitor* monitor_ = nullptr;
   MethodQueue* queue_ = nullptr;
   ConfigForm* form_ = nullptr;
+  DataPreviewPanel* data_preview_ = nullptr;
   QTabWidget* views_ = nullptr;  // Form | YAML
   QString base_dir_;
 };
