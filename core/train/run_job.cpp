@@ -99,6 +99,8 @@ RunJobResult run_job(const RunConfig& input, const RunJobOptions& options,
   RunRecorder recorder(options.store.path.empty() ? RunStoreOptions{} : options.store,
                        result.run_id);
   bool started_shared = false;  // the other ranks know whether and where the run started
+  // Final and best figures for the history (also kept when the run fails).
+  nlohmann::json summary = nlohmann::json::object();
   try {
     const fs::path out = config.output.output_dir;
     if (fs::exists(out) && !fs::is_empty(out) && !config.output.overwrite_output_dir &&
@@ -133,8 +135,9 @@ RunJobResult run_job(const RunConfig& input, const RunJobOptions& options,
     job.distributed = group;
     job.threads = options.threads;
 
-    nlohmann::json summary = nlohmann::json::object();
     TrainerCallbacks recording;
+    double tokens_per_second_sum = 0;  // over the steps of this process (for the mean)
+    int64_t steps_seen = 0;
     recording.on_step = [&](const StepMetrics& m) {
       const MetricPoint at{m.step, m.epoch, m.tokens, m.elapsed_seconds, 0};
       auto log = [&](const char* name, double value) {
@@ -148,6 +151,10 @@ RunJobResult run_job(const RunConfig& input, const RunJobOptions& options,
       log("perf/tokens_per_second", m.tokens_per_second);
       log("memory/rss_mb", static_cast<double>(m.memory.rss_bytes) / (1 << 20));
       summary["train/loss"] = m.loss;
+      tokens_per_second_sum += m.tokens_per_second;
+      ++steps_seen;
+      summary["perf/tokens_per_second"] = tokens_per_second_sum / static_cast<double>(steps_seen);
+      summary["memory/peak_rss_mb"] = static_cast<double>(m.memory.peak_rss_bytes) / (1 << 20);
       if (callbacks.on_step) callbacks.on_step(m);
     };
     recording.on_eval = [&](const EvalMetrics& m) {
@@ -158,6 +165,14 @@ RunJobResult run_job(const RunConfig& input, const RunJobOptions& options,
         recorder.log_metric(name, point);
         summary[name] = value;
       };
+      // The best evaluation so far beside the last: lowest loss, highest accuracy.
+      if (!summary.contains("best/eval/loss") || m.loss < summary["best/eval/loss"].get<double>()) {
+        summary["best/eval/loss"] = m.loss;
+      }
+      if (m.accuracy >= 0 && (!summary.contains("best/eval/accuracy") ||
+                              m.accuracy > summary["best/eval/accuracy"].get<double>())) {
+        summary["best/eval/accuracy"] = m.accuracy;
+      }
       log("eval/loss", m.loss);
       if (m.accuracy >= 0) log("eval/accuracy", m.accuracy);
       if (m.macro_f1 >= 0) log("eval/macro_f1", m.macro_f1);
@@ -196,7 +211,7 @@ RunJobResult run_job(const RunConfig& input, const RunJobOptions& options,
     }
     try {
       recorder.log_event("error", error.what());
-      recorder.finish(RunStatus::kFailed, "{}", error.what());
+      recorder.finish(RunStatus::kFailed, summary.dump(), error.what());
     } catch (const std::exception&) {
       // The history is unwritable too; the original error is what the user needs.
     }

@@ -22,6 +22,11 @@ class RunTableModel : public QAbstractTableModel {
     kModel,
     kData,
     kStep,
+    kFinalLoss,
+    kBestEval,
+    kTokensPerSecond,
+    kPeakMemory,
+    kDuration,
     kCreated,
     kTags,
     kCount
@@ -47,6 +52,16 @@ class RunTableModel : public QAbstractTableModel {
 
  private:
   std::vector<RunRecord> runs_;
+  /// Figures read once from each run's summary_json (NaN = not recorded).
+  struct Figures {
+    double final_loss;         // last train loss
+    double best_eval;          // best eval accuracy, else lowest eval loss
+    bool best_is_accuracy;     // which of the two best_eval is
+    double tokens_per_second;  // mean over the run's steps
+    double peak_mb;            // highest resident memory
+    double seconds;            // start to finish (or to now while running)
+  };
+  std::vector<Figures> figures_;
 };
 
 /// Colour that stands for a run status (running blue, completed green, failed red, …).
