@@ -133,7 +133,7 @@ void TrainingWorker::run(const QString& yaml, const QString& base_dir, int proce
                     .arg(m.macro_f1, 0, 'f', 4);
       }
       if (m.perplexity > 0) text += QString(", perplexity %1").arg(m.perplexity, 0, 'f', 2);
-      Q_EMIT evaluated(m.step, text, m.loss);
+      Q_EMIT evaluated(m.step, text, m.loss, m.accuracy);
     };
     callbacks.on_event = [this](const std::string& level, const std::string& message) {
       Q_EMIT logLine(QString::fromStdString(level), QString::fromStdString(message));

@@ -53,8 +53,8 @@ class TrainingWorker : public QObject {
   void runStarted(qint64 run_id, const QString& output_dir, const QString& trainable);
   /// After every optimizer step.
   void stepDone(const tb::ui::StepPoint& point);
-  /// After every evaluation: a one-line summary.
-  void evaluated(qint64 step, const QString& summary, double loss);
+  /// After every evaluation: a one-line summary, the loss and the accuracy (-1 = none).
+  void evaluated(qint64 step, const QString& summary, double loss, double accuracy);
   /// A log line ("info", "warning", "error").
   void logLine(const QString& level, const QString& message);
   /// The run ended normally or by a stop request.

@@ -96,8 +96,15 @@ require('fs').writeFileSync('mail.jsonl', mails.filter((m, i) => i % 40 == 0).sl
     QCOMPARE(qobject_cast<QLineEdit*>(form->editorFor("learning_rate"))->text(), QString("0.0002"));
     QVERIFY(form->isRowVisible("lora_rank") && !form->isRowVisible("freeze_trainable_layers"));
     QVERIFY2(form->modelSummary().contains("LlamaForCausalLM") &&
-                 form->modelSummary().contains("parameters"),
+                 form->modelSummary().contains("parameters") &&
+                 form->modelSummary().contains(
+                     QString("tokenizer: %1 tokens").arg(QLocale().toString(32000))),
              qPrintable(form->modelSummary()));
+    // The model of a started run is offered again, with the bundled demos.
+    tb::ui::ConfigForm::rememberModel(dir_.filePath("tiny"));
+    const QStringList choices = tb::ui::ConfigForm::modelChoices();
+    QCOMPARE(choices.first(), dir_.filePath("tiny"));
+    QVERIFY2(choices.filter("demo/models/tiny-llama").size() == 1, qPrintable(choices.join(",")));
     // A form edit rewrites the YAML, and only the chosen method's options stay visible.
     auto* method = qobject_cast<QComboBox*>(form->editorFor("finetuning_type"));
     method->setCurrentText("freeze");
@@ -179,9 +186,10 @@ require('fs').writeFileSync('mail.jsonl', mails.filter((m, i) => i % 40 == 0).sl
     const QString title = page->monitor()->findChild<QLabel*>("monitorTitle")->text();
     QVERIFY2(title.contains("completed"), qPrintable(title));
     QVERIFY(title.contains("trainable params: "));
-    QCOMPARE(page->monitor()->lossPlot()->pointCount(0), 20);  // 80 rows / 8 × 2 epochs
-    QCOMPARE(page->monitor()->lossPlot()->pointCount(1), 2);   // eval loss per epoch
-    QCOMPARE(page->monitor()->lossPlot()->pointCount(2), 20);  // smoothed train loss
+    QCOMPARE(page->monitor()->lossPlot()->pointCount(0), 20);            // 80 rows / 8 × 2 epochs
+    QCOMPARE(page->monitor()->lossPlot()->pointCount(1), 2);             // eval loss per epoch
+    QCOMPARE(page->monitor()->plot("eval_accuracy")->pointCount(0), 2);  // a classifier
+    QCOMPARE(page->monitor()->lossPlot()->pointCount(2), 20);            // smoothed train loss
     for (const QString& name : {"memory", "lr", "grad_norm", "tokens_per_second"}) {
       QVERIFY2(page->monitor()->plot(name)->pointCount(0) == 20, qPrintable(name));
     }

@@ -302,6 +302,13 @@ bool NewRunPage::showDataPreview() {
 
 void NewRunPage::startRun() {
   if (monitor_->isRunning() || !check().isEmpty()) return;
+  try {
+    const LoadedConfig loaded =
+        load_config_string(editor_->toPlainText().toStdString(), "config", base_dir_.toStdString());
+    ConfigForm::rememberModel(QString::fromStdString(loaded.config.model.model_name_or_path));
+  } catch (const std::exception&) {
+    // check() above accepted it; nothing to remember otherwise.
+  }
   monitor_->reset(tr("Starting: loading the model and the data…"));
   Q_EMIT runRequested(editor_->toPlainText(), base_dir_, processes_->value());
 }

@@ -5,6 +5,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDir>
 #include <QDoubleValidator>
 #include <QFileDialog>
 #include <QFormLayout>
@@ -13,14 +14,20 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
+#include <QMenu>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QSettings>
 #include <QSpinBox>
+#include <QToolButton>
 #include <QVBoxLayout>
 #include <climits>
 #include <type_traits>
 
 #include "core/config/config_fields.h"
+#include "core/tokenizer/chat_template.h"
+#include "core/tokenizer/tokenizer.h"
+#include "core/util/paths.h"
 
 namespace tb::ui {
 
@@ -58,6 +65,22 @@ QString group_title(const QString& group) {
 }
 
 QString number_text(double value) { return QString::number(value, 'g', 12); }
+
+// "tokenizer: 32,000 tokens · chat template: llama2", or why the tokenizer does not load.
+QString tokenizer_text(const QString& folder) {
+  try {
+    const Tokenizer tokenizer = Tokenizer::load(folder.toStdString());
+    const std::string& jinja = tokenizer.config().chat_template;
+    const std::string recognised = jinja.empty() ? "" : recognize_chat_template(jinja);
+    return QObject::tr("<br>tokenizer: %1 tokens · chat template: %2")
+        .arg(QLocale().toString(static_cast<qulonglong>(tokenizer.vocab_size())))
+        .arg(jinja.empty()        ? QObject::tr("none")
+             : recognised.empty() ? QObject::tr("not one tunebench knows (set template)")
+                                  : QString::fromStdString(recognised));
+  } catch (const std::exception& error) {
+    return QObject::tr("<br>tokenizer: %1").arg(QString::fromUtf8(error.what()).toHtmlEscaped());
+  }
+}
 
 }  // namespace
 
@@ -144,6 +167,26 @@ ConfigForm::ConfigForm(QWidget* parent) : QWidget(parent) {
         line->setText(chosen);
         userEdited();
       });
+    }
+    if (key == "model_name_or_path") {
+      // Recent models and the bundled demos, one click away.
+      auto* recent = new QToolButton(field);
+      recent->setObjectName("recentModels");
+      recent->setText(tr("Recent"));
+      recent->setPopupMode(QToolButton::InstantPopup);
+      auto* menu = new QMenu(recent);
+      recent->setMenu(menu);
+      auto* line = static_cast<QLineEdit*>(editor);
+      connect(menu, &QMenu::aboutToShow, this, [this, menu, line] {
+        menu->clear();
+        for (const QString& folder : modelChoices()) {
+          menu->addAction(folder, this, [this, line, folder] {
+            line->setText(folder);
+            userEdited();
+          });
+        }
+      });
+      static_cast<QHBoxLayout*>(field->layout())->addWidget(recent);
     }
     auto* label = new QLabel(key, content);
     label->setToolTip(QString::fromUtf8(meta.help));
@@ -240,6 +283,26 @@ bool ConfigForm::isRowVisible(const QString& key) const {
 
 QString ConfigForm::modelSummary() const { return model_summary_->text(); }
 
+void ConfigForm::rememberModel(const QString& folder) {
+  if (folder.trimmed().isEmpty()) return;
+  QSettings settings;
+  QStringList recent = settings.value("newRun/recentModels").toStringList();
+  recent.removeAll(folder);
+  recent.prepend(folder);
+  while (recent.size() > 8) recent.removeLast();
+  settings.setValue("newRun/recentModels", recent);
+}
+
+QStringList ConfigForm::modelChoices() {
+  QStringList choices = QSettings().value("newRun/recentModels").toStringList();
+  const QDir demos(QString::fromStdString((resources_dir() / "demo" / "models").string()));
+  for (const QString& name : demos.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name)) {
+    const QString folder = demos.filePath(name);
+    if (!choices.contains(folder)) choices << folder;
+  }
+  return choices;
+}
+
 void ConfigForm::userEdited() {
   if (filling_) return;
   updateMethodRows();
@@ -260,6 +323,8 @@ void ConfigForm::updateMethodRows() {
 void ConfigForm::updateModelSummary() {
   const QString folder =
       static_cast<QLineEdit*>(editors_.value("model_name_or_path"))->text().trimmed();
+  if (folder == summarised_folder_) return;  // reading the tokenizer again would only cost
+  summarised_folder_ = folder;
   if (folder.isEmpty()) {
     model_summary_->setText(tr("Choose a Hugging Face model folder."));
     return;
@@ -274,7 +339,8 @@ void ConfigForm::updateModelSummary() {
             .arg(QLocale().toString(static_cast<qlonglong>(summary.parameters)))
             .arg(QString::fromStdString(summary.dtype))
             .arg(static_cast<double>(summary.bytes) / (1 << 20), 0, 'f', 1)
-            .arg(summary.supported ? QString() : tr(" · not supported by tunebench")));
+            .arg(summary.supported ? QString() : tr(" · not supported by tunebench")) +
+        tokenizer_text(folder));
   } catch (const std::exception& error) {
     model_summary_->setText(QString::fromUtf8(error.what()));
   }

@@ -31,6 +31,10 @@ class ConfigForm : public QWidget {
   bool isRowVisible(const QString& key) const;
   /// What the model row says about the model folder (tests).
   QString modelSummary() const;
+  /// Remembers `folder` at the top of the recent models (QSettings, at most 8).
+  static void rememberModel(const QString& folder);
+  /// The recent models, newest first, then the bundled demo models.
+  static QStringList modelChoices();
 
  Q_SIGNALS:
   /// The user changed a value.
@@ -46,7 +50,8 @@ class ConfigForm : public QWidget {
   QMap<QString, QWidget*> rows_;     // YAML key → the row's label (to hide the row)
   QMap<QString, QFormLayout*> layout_of_;
   QLabel* model_summary_ = nullptr;
-  bool filling_ = false;  // setConfig in progress: no edited()
+  bool filling_ = false;       // setConfig in progress: no edited()
+  QString summarised_folder_;  // the folder model_summary_ describes (loaded once)
 };
 
 }  // namespace tb::ui

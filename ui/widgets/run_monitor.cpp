@@ -58,6 +58,8 @@ RunMonitor::RunMonitor(QWidget* parent) : QWidget(parent) {
   lr_plot_ = side_plot(tr("Learning rate"), tr("learning rate"));
   grad_norm_plot_ = side_plot(tr("Grad norm"), tr("gradient norm"));
   speed_plot_ = side_plot(tr("Tokens/s"), tr("tokens / s"));
+  accuracy_plot_ = side_plot(tr("Eval accuracy"), tr("accuracy"));
+  accuracy_plot_->setPlaceholder(tr("Classification runs with evaluation show accuracy here"));
   log_ = new QListWidget(this);
   log_->setObjectName("monitorLog");
   log_->setMaximumHeight(110);
@@ -110,7 +112,8 @@ void RunMonitor::reset(const QString& title) {
   title_->setText(title);
   figures_->clear();
   progress_->setRange(0, 0);  // busy until the first step says how many there are
-  for (MetricPlot* plot : {loss_plot_, memory_plot_, lr_plot_, grad_norm_plot_, speed_plot_}) {
+  for (MetricPlot* plot :
+       {loss_plot_, memory_plot_, lr_plot_, grad_norm_plot_, speed_plot_, accuracy_plot_}) {
     plot->setSeries({});
   }
   loss_ema_ = Ema(0.9);
@@ -152,11 +155,15 @@ MetricPlot* RunMonitor::plot(const QString& name) const {
   if (name == "lr") return lr_plot_;
   if (name == "grad_norm") return grad_norm_plot_;
   if (name == "tokens_per_second") return speed_plot_;
+  if (name == "eval_accuracy") return accuracy_plot_;
   return nullptr;
 }
 
-void RunMonitor::onEvaluated(qint64 step, const QString& summary, double loss) {
+void RunMonitor::onEvaluated(qint64 step, const QString& summary, double loss, double accuracy) {
   loss_plot_->appendPoint(1, tr("eval loss"), static_cast<double>(step), loss);
+  if (accuracy >= 0) {
+    accuracy_plot_->appendPoint(0, tr("eval accuracy"), static_cast<double>(step), accuracy);
+  }
   onLog("info", summary);
 }
 

@@ -30,13 +30,14 @@ class RunMonitor : public QWidget {
   bool isRunning() const { return running_; }
   /// The loss plot: curve 0 train loss, 1 eval loss, 2 train loss smoothed (tests).
   MetricPlot* lossPlot() const { return loss_plot_; }
-  /// The plot of "memory", "lr", "grad_norm" or "tokens_per_second" (tests); null otherwise.
+  /// The plot of "memory", "lr", "grad_norm", "tokens_per_second" or "eval_accuracy" (tests);
+  /// null otherwise.
   MetricPlot* plot(const QString& name) const;
 
  public Q_SLOTS:
   void onRunStarted(qint64 run_id, const QString& output_dir, const QString& trainable);
   void onStep(const tb::ui::StepPoint& point);
-  void onEvaluated(qint64 step, const QString& summary, double loss);
+  void onEvaluated(qint64 step, const QString& summary, double loss, double accuracy = -1);
   void onLog(const QString& level, const QString& message);
   void onFinished(bool stopped, const QString& summary);
   void onFailed(const QString& message);
@@ -62,6 +63,7 @@ class RunMonitor : public QWidget {
   MetricPlot* lr_plot_ = nullptr;
   MetricPlot* grad_norm_plot_ = nullptr;
   MetricPlot* speed_plot_ = nullptr;
+  MetricPlot* accuracy_plot_ = nullptr;
   QTabWidget* side_tabs_ = nullptr;
   Ema loss_ema_{0.9};
   QListWidget* log_ = nullptr;
