@@ -16,14 +16,11 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "tests/cli/cli_process.h"
+
 #include <csignal>
 
 namespace {
-
-struct Result {
-  int exit_code = -1;
-  QString out, err;
-};
 
 // Per-step losses of a --json run's output.
 QVector<double> step_losses(const QString& out) {
@@ -96,11 +93,11 @@ class TestDistributed : public QObject {
                                 "--set",
                                 "save_steps=100"};
     const QString one_dir = "one-" + method, two_dir = "two-" + method;
-    const Result one = run(
+    const CliResult one = run(
         QStringList{"train", "sft.yaml"} + common +
         QStringList{"--set", "per_device_train_batch_size=6", "--set", "output_dir=" + one_dir});
     QVERIFY2(one.exit_code == 0, qPrintable(one.err));
-    const Result two = run(
+    const CliResult two = run(
         QStringList{"launch", "--nproc", "2", "sft.yaml"} + common +
         QStringList{"--set", "per_device_train_batch_size=3", "--set", "output_dir=" + two_dir});
     QVERIFY2(two.exit_code == 0, qPrintable(two.err));
@@ -172,14 +169,14 @@ class TestDistributed : public QObject {
 
     // In the history: failed with that message (rank 0 recorded it), or interrupted when rank 0
     // itself was killed (found dead on the next open).
-    const Result list = run({"runs", "list", "--json"});
+    const CliResult list = run({"runs", "list", "--json"});
     QJsonObject row;
     for (const QJsonValue& value : QJsonDocument::fromJson(list.out.toUtf8()).array()) {
       if (value["output_dir"].toString().endsWith("/" + out)) row = value.toObject();
     }
     QVERIFY2(!row.isEmpty(), qPrintable(list.out));
     const QString id = QString::number(row["id"].toInteger());
-    const Result show = run({"runs", "show", id});
+    const CliResult show = run({"runs", "show", id});
     if (victim == 0) {
       QCOMPARE(row["status"].toString(), QString("interrupted"));
     } else {
@@ -207,12 +204,12 @@ class TestDistributed : public QObject {
                                 "--resume",
                                 newest};
     // Another number of processes would change every step's batch: refused, nothing written.
-    const Result alone = run(QStringList{"train"} + resume);
+    const CliResult alone = run(QStringList{"train"} + resume);
     QCOMPARE(alone.exit_code, 1);
     QVERIFY2(alone.err.contains("trained by 2 process(es), this run has 1") &&
                  alone.err.contains("--nproc 2"),
              qPrintable(alone.err));
-    const Result resumed = run(QStringList{"launch", "--nproc", "2"} + resume);
+    const CliResult resumed = run(QStringList{"launch", "--nproc", "2"} + resume);
     QVERIFY2(resumed.exit_code == 0, qPrintable(resumed.err + resumed.out));
     QVERIFY(QFile::exists(dir_.filePath(out + "/adapter_model.safetensors")));
     QVERIFY(QFile::exists(dir_.filePath(out + "/checkpoint-12")));
@@ -223,30 +220,24 @@ class TestDistributed : public QObject {
     env.insert("WORLD_SIZE", "2");
     env.insert("RANK", "0");
     env.remove("MASTER_ADDR");
-    const Result no_address = run({"train", "sft.yaml"}, env);
+    const CliResult no_address = run({"train", "sft.yaml"}, env);
     QCOMPARE(no_address.exit_code, 1);
     QVERIFY2(no_address.err.contains("WORLD_SIZE is 2 but MASTER_ADDR is not set"),
              qPrintable(no_address.err));
     env.insert("MASTER_ADDR", "127.0.0.1");
     env.insert("MASTER_PORT", "29500");
     env.insert("RANK", "2");
-    const Result bad_rank = run({"train", "sft.yaml"}, env);
+    const CliResult bad_rank = run({"train", "sft.yaml"}, env);
     QCOMPARE(bad_rank.exit_code, 1);
     QVERIFY2(bad_rank.err.contains("RANK=2 is not a whole number from 0 to 1"),
              qPrintable(bad_rank.err));
   }
 
  private:
-  Result run(const QStringList& arguments, const QProcessEnvironment& env) {
-    QProcess process;
-    process.setProcessEnvironment(env);
-    process.setWorkingDirectory(dir_.path());
-    process.start(TB_CLI_PATH, arguments);
-    if (!process.waitForFinished(300000)) return {};
-    return {process.exitCode(), QString::fromUtf8(process.readAllStandardOutput()),
-            QString::fromUtf8(process.readAllStandardError())};
+  CliResult run(const QStringList& arguments, const QProcessEnvironment& env) {
+    return run_cli(arguments, env, dir_.path());
   }
-  Result run(const QStringList& arguments) { return run(arguments, env_); }
+  CliResult run(const QStringList& arguments) { return run(arguments, env_); }
 
   QTemporaryDir dir_;
   QProcessEnvironment env_;

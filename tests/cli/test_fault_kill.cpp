@@ -14,16 +14,13 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "tests/cli/cli_process.h"
+
 #include <csignal>
 
 namespace {
 
 constexpr int kSteps = 24;
-
-struct Result {
-  int exit_code = -1;
-  QString out, err;
-};
 
 }  // namespace
 
@@ -48,7 +45,7 @@ class TestFaultKill : public QObject {
   }
 
   void killedRunsResumeToTheSameWeights() {
-    const Result reference = run({"train", "run.yaml", "--set", "output_dir=reference"});
+    const CliResult reference = run({"train", "run.yaml", "--set", "output_dir=reference"});
     QVERIFY2(reference.exit_code == 0, qPrintable(reference.err));
     const tb::SafetensorsFile expected(
         dir_.filePath("reference/adapter_model.safetensors").toStdString());
@@ -73,9 +70,9 @@ class TestFaultKill : public QObject {
       ::kill(static_cast<pid_t>(process.processId()), SIGKILL);
       process.waitForFinished();
 
-      const Result check = run({"runs", "check"});
+      const CliResult check = run({"runs", "check"});
       QVERIFY2(check.exit_code == 0 && check.out.contains("ok"), qPrintable(check.out + check.err));
-      const Result list = run({"runs", "list", "--json"});
+      const CliResult list = run({"runs", "list", "--json"});
       const QJsonArray runs = QJsonDocument::fromJson(list.out.toUtf8()).array();
       QJsonObject killed;
       for (const QJsonValue& value : runs) {
@@ -96,7 +93,7 @@ class TestFaultKill : public QObject {
       else
         resume << "--set"
                << "overwrite_output_dir=true";  // killed before the first one
-      const Result resumed = run(resume);
+      const CliResult resumed = run(resume);
       qInfo("trial %d: killed after %d steps (%s), resumed from %s", trial, kill_after,
             qPrintable(status),
             checkpoints.isEmpty() ? "the start" : qPrintable(checkpoints.last()));
@@ -111,15 +108,7 @@ class TestFaultKill : public QObject {
   }
 
  private:
-  Result run(const QStringList& arguments) {
-    QProcess process;
-    process.setProcessEnvironment(env_);
-    process.setWorkingDirectory(dir_.path());
-    process.start(TB_CLI_PATH, arguments);
-    if (!process.waitForFinished(300000)) return {};
-    return {process.exitCode(), QString::fromUtf8(process.readAllStandardOutput()),
-            QString::fromUtf8(process.readAllStandardError())};
-  }
+  CliResult run(const QStringList& arguments) { return run_cli(arguments, env_, dir_.path()); }
 
   QTemporaryDir dir_;
   QProcessEnvironment env_;

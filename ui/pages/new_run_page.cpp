@@ -235,8 +235,7 @@ QStringList NewRunPage::check() {
   QStringList problems;
   QStringList notes;
   try {
-    LoadedConfig loaded =
-        load_config_string(editor_->toPlainText().toStdString(), "config", base_dir_.toStdString());
+    LoadedConfig loaded = editorConfig();
     apply_model_fallback(loaded);
     ValidationResult result = validate_config(loaded.config);
     check_model_compatibility(loaded.config, result);
@@ -265,14 +264,11 @@ bool NewRunPage::showForm(bool form) {
     return true;
   }
   try {
-    const LoadedConfig loaded =
-        load_config_string(editor_->toPlainText().toStdString(), "config", base_dir_.toStdString());
+    const LoadedConfig loaded = editorConfig();
     form_->setConfig(loaded.config);
   } catch (const std::exception& error) {
-    verdict_->setText("<span style='color:#c92a2a'>" +
-                      tr("The form needs valid YAML first: %1")
-                          .arg(QString::fromUtf8(error.what()).toHtmlEscaped()) +
-                      "</span>");
+    showProblem(tr("The form needs valid YAML first: %1")
+                    .arg(QString::fromUtf8(error.what()).toHtmlEscaped()));
     return false;
   }
   const QSignalBlocker block(views_);
@@ -282,17 +278,23 @@ bool NewRunPage::showForm(bool form) {
 
 QString NewRunPage::yaml() const { return editor_->toPlainText(); }
 
+void NewRunPage::showProblem(const QString& text) {
+  verdict_->setText("<span style='color:#c92a2a'>" + text + "</span>");
+}
+
+LoadedConfig NewRunPage::editorConfig() const {
+  return load_config_string(editor_->toPlainText().toStdString(), "config",
+                            base_dir_.toStdString());
+}
+
 bool NewRunPage::showDataPreview() {
   try {
-    LoadedConfig loaded =
-        load_config_string(editor_->toPlainText().toStdString(), "config", base_dir_.toStdString());
+    LoadedConfig loaded = editorConfig();
     apply_model_fallback(loaded);
     data_preview_->preview(loaded.config);
   } catch (const std::exception& error) {
-    verdict_->setText("<span style='color:#c92a2a'>" +
-                      tr("The data preview needs valid YAML first: %1")
-                          .arg(QString::fromUtf8(error.what()).toHtmlEscaped()) +
-                      "</span>");
+    showProblem(tr("The data preview needs valid YAML first: %1")
+                    .arg(QString::fromUtf8(error.what()).toHtmlEscaped()));
     return false;
   }
   const QSignalBlocker block(views_);
@@ -303,8 +305,7 @@ bool NewRunPage::showDataPreview() {
 void NewRunPage::startRun() {
   if (monitor_->isRunning() || !check().isEmpty()) return;
   try {
-    const LoadedConfig loaded =
-        load_config_string(editor_->toPlainText().toStdString(), "config", base_dir_.toStdString());
+    const LoadedConfig loaded = editorConfig();
     ConfigForm::rememberModel(QString::fromStdString(loaded.config.model.model_name_or_path));
   } catch (const std::exception&) {
     // check() above accepted it; nothing to remember otherwise.
@@ -319,8 +320,7 @@ bool NewRunPage::compareMethods(const QStringList& methods) {
   }
   QVector<QueuedRun> runs;
   try {
-    LoadedConfig loaded =
-        load_config_string(editor_->toPlainText().toStdString(), "config", base_dir_.toStdString());
+    LoadedConfig loaded = editorConfig();
     apply_model_fallback(loaded);
     for (const QString& method : methods) {
       RunConfig config = config_for_method(loaded.config, method.toStdString());
@@ -332,8 +332,7 @@ bool NewRunPage::compareMethods(const QStringList& methods) {
       runs.push_back({method, QString::fromStdString(config_to_yaml(config)), -1, "waiting"});
     }
   } catch (const std::exception& error) {
-    verdict_->setText("<span style='color:#c92a2a'>" +
-                      QString::fromUtf8(error.what()).toHtmlEscaped() + "</span>");
+    showProblem(QString::fromUtf8(error.what()).toHtmlEscaped());
     return false;
   }
   queue_->setRuns(runs);
@@ -390,8 +389,7 @@ void NewRunPage::estimate() {
   if (estimate_thread_ || monitor_->isRunning() || !check().isEmpty()) return;
   RunConfig config;
   try {
-    LoadedConfig loaded =
-        load_config_string(editor_->toPlainText().toStdString(), "config", base_dir_.toStdString());
+    LoadedConfig loaded = editorConfig();
     apply_model_fallback(loaded);
     config = loaded.config;
   } catch (const std::exception&) {
@@ -429,8 +427,7 @@ void NewRunPage::showEstimates() {
   run_->setEnabled(true);
   const EstimateOutcome& outcome = *estimate_outcome_;
   if (!outcome.error.empty()) {
-    verdict_->setText("<span style='color:#c92a2a'>" +
-                      QString::fromStdString(outcome.error).toHtmlEscaped() + "</span>");
+    showProblem(QString::fromStdString(outcome.error).toHtmlEscaped());
     Q_EMIT estimateFinished(false);
     return;
   }
@@ -489,8 +486,7 @@ void NewRunPage::saveAs() {
     write_file_atomic(file.toStdString(), editor_->toPlainText().toStdString());
     source_->setText(tr("Saved to %1").arg(file));
   } catch (const std::exception& error) {
-    verdict_->setText("<span style='color:#c92a2a'>" +
-                      QString::fromUtf8(error.what()).toHtmlEscaped() + "</span>");
+    showProblem(QString::fromUtf8(error.what()).toHtmlEscaped());
   }
 }
 

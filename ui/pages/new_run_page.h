@@ -7,6 +7,8 @@
 
 #include <memory>
 
+#include "core/config/config_yaml.h"
+
 class QComboBox;
 class QLabel;
 class QPlainTextEdit;
@@ -84,6 +86,8 @@ class NewRunPage : public QWidget {
   void saveAs();
   void showEstimates();
   void askCompareMethods();
+  void showProblem(const QString& html_text);  // in red under the editor
+  LoadedConfig editorConfig() const;           // the editor's YAML parsed (tb::Error if not)
   void startNextQueued();
   void onRunEnded(qint64 run_id, const QString& outcome);
 
