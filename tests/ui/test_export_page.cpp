@@ -11,6 +11,7 @@
 #include <QImage>
 #include <QLabel>
 #include <QPushButton>
+#include <QSettings>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -28,6 +29,7 @@ class TestExportPage : public QObject {
  private Q_SLOTS:
   void initTestCase() {
     QStandardPaths::setTestModeEnabled(true);  // QSettings away from the user's own
+    QSettings().clear();                       // and from earlier runs of the tests
     QVERIFY(dir_.isValid());
     root_ = dir_.path().toStdString();
     qputenv("TB_DB", QByteArray::fromStdString((root_ / "runs.db").string()));

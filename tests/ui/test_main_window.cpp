@@ -5,6 +5,7 @@
 #include <QLabel>
 #include <QListWidget>
 #include <QPlainTextEdit>
+#include <QSettings>
 #include <QStackedWidget>
 #include <QStandardPaths>
 #include <QTableWidget>
@@ -24,6 +25,7 @@ class TestMainWindow : public QObject {
   void initTestCase() {
     QStandardPaths::setTestModeEnabled(true);  // QSettings away from the user's own
     tb::ui::setupApplication(*qApp);
+    QSettings().clear();  // the app's settings, from earlier runs of the tests
   }
 
   void appIconLoads() { QVERIFY(!QApplication::windowIcon().pixmap(64, 64).isNull()); }

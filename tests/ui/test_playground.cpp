@@ -10,6 +10,7 @@
 #include <QComboBox>
 #include <QDir>
 #include <QPushButton>
+#include <QSettings>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -26,6 +27,7 @@ class TestPlayground : public QObject {
  private Q_SLOTS:
   void initTestCase() {
     QStandardPaths::setTestModeEnabled(true);  // QSettings away from the user's own
+    QSettings().clear();                       // and from earlier runs of the tests
     QVERIFY(dir_.isValid());
     root_ = dir_.path().toStdString();
     qputenv("TB_DB", QByteArray::fromStdString((root_ / "runs.db").string()));

@@ -11,6 +11,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QSettings>
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QTableView>
@@ -36,6 +37,7 @@ class TestWorkbenchFlow : public QObject {
   void initTestCase() {
     QStandardPaths::setTestModeEnabled(true);  // QSettings away from the user's own
     tb::ui::setupApplication(*qApp);
+    QSettings().clear();  // the app's settings, from earlier runs of the tests
     QVERIFY(dir_.isValid());
     qputenv("TB_DB", dir_.filePath("runs.db").toUtf8());
   }

@@ -8,6 +8,7 @@
 #include <QDir>
 #include <QDoubleValidator>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
@@ -294,7 +295,10 @@ void ConfigForm::rememberModel(const QString& folder) {
 }
 
 QStringList ConfigForm::modelChoices() {
-  QStringList choices = QSettings().value("newRun/recentModels").toStringList();
+  QStringList choices;
+  for (const QString& folder : QSettings().value("newRun/recentModels").toStringList()) {
+    if (QFileInfo(folder).isDir()) choices << folder;  // a deleted folder is no choice
+  }
   const QDir demos(QString::fromStdString((resources_dir() / "demo" / "models").string()));
   for (const QString& name : demos.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name)) {
     const QString folder = demos.filePath(name);
