@@ -83,8 +83,8 @@ Command add_launch_command(CLI::App& app) {
       "Each process trains on its share of every batch (per_device_train_batch_size rows), so "
       "a step sees nproc × that many rows; gradients are averaged with c10d/Gloo.\n"
       "Several machines: start `tunebench-cli train CONFIG` on each with RANK, WORLD_SIZE, "
-      "LOCAL_RANK, MASTER_ADDR and MASTER_PORT set, e.g. torchrun --nnodes 2 --nproc-per-node 1 "
-      "--node-rank K --master-addr HOST --master-port 29500 --no-python tunebench-cli train "
+      "LOCAL_RANK, MASTER_ADDR and MASTER_PORT set, e.g. torchrun --nnodes 2 --nproc_per_node 1 "
+      "--node_rank K --master_addr HOST --master_port 29500 --no_python tunebench-cli train "
       "CONFIG (see the README).");
 
   return {launch, [a]() -> int {

@@ -117,7 +117,7 @@ Command add_train_command(CLI::App& app) {
       "Examples:\n  tunebench-cli train A-lora\n  tunebench-cli train run.yaml --set "
       "learning_rate=1e-4 --set max_steps=50\n  tunebench-cli train run.yaml --resume "
       "out/checkpoint-200\nWith RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT set (tunebench-cli launch, "
-      "torchrun --no-python, Slurm) it is one rank of a data-parallel run.\nCtrl-C stops after the "
+      "torchrun --no_python, Slurm) it is one rank of a data-parallel run.\nCtrl-C stops after the "
       "current step with a checkpoint (exit 130); a "
       "second Ctrl-C aborts.");
 
