@@ -263,16 +263,22 @@ bool NewRunPage::showForm(bool form) {
     views_->setCurrentIndex(1);
     return true;
   }
+  return showParsedView(0, tr("The form"),
+                        [this](LoadedConfig& loaded) { form_->setConfig(loaded.config); });
+}
+
+bool NewRunPage::showParsedView(int tab, const QString& what,
+                                const std::function<void(LoadedConfig&)>& fill) {
   try {
-    const LoadedConfig loaded = editorConfig();
-    form_->setConfig(loaded.config);
+    LoadedConfig loaded = editorConfig();
+    fill(loaded);
   } catch (const std::exception& error) {
-    showProblem(tr("The form needs valid YAML first: %1")
-                    .arg(QString::fromUtf8(error.what()).toHtmlEscaped()));
+    showProblem(tr("%1 needs valid YAML first: %2")
+                    .arg(what, QString::fromUtf8(error.what()).toHtmlEscaped()));
     return false;
   }
   const QSignalBlocker block(views_);
-  views_->setCurrentIndex(0);
+  views_->setCurrentIndex(tab);
   return true;
 }
 
@@ -288,18 +294,10 @@ LoadedConfig NewRunPage::editorConfig() const {
 }
 
 bool NewRunPage::showDataPreview() {
-  try {
-    LoadedConfig loaded = editorConfig();
+  return showParsedView(2, tr("The data preview"), [this](LoadedConfig& loaded) {
     apply_model_fallback(loaded);
     data_preview_->preview(loaded.config);
-  } catch (const std::exception& error) {
-    showProblem(tr("The data preview needs valid YAML first: %1")
-                    .arg(QString::fromUtf8(error.what()).toHtmlEscaped()));
-    return false;
-  }
-  const QSignalBlocker block(views_);
-  views_->setCurrentIndex(2);
-  return true;
+  });
 }
 
 void NewRunPage::startRun() {

@@ -5,6 +5,7 @@
 
 #include <QWidget>
 
+#include <functional>
 #include <memory>
 
 #include "core/config/config_yaml.h"
@@ -88,6 +89,9 @@ class NewRunPage : public QWidget {
   void askCompareMethods();
   void showProblem(const QString& html_text);  // in red under the editor
   LoadedConfig editorConfig() const;           // the editor's YAML parsed (tb::Error if not)
+  // Parses the editor, lets `fill` show it in view `tab` and switches there; else says that
+  // `what` needs valid YAML.
+  bool showParsedView(int tab, const QString& what, const std::function<void(LoadedConfig&)>& fill);
   void startNextQueued();
   void onRunEnded(qint64 run_id, const QString& outcome);
 
