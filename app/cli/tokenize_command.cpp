@@ -160,6 +160,9 @@ int decode_file(const Tokenizer& tok, const TokenizeArgs& args) {
       throw make_error("not a JSON array of token ids (syntax error at column " +
                            std::to_string(error.byte) + ")",
                        where, "Write one JSON array per line, e.g. [101, 2023, 102].");
+    } catch (const nlohmann::json::exception&) {  // out_of_range 406: e.g. 1e400
+      throw make_error("a number too large to be a token id", where,
+                       "Write one JSON array per line, e.g. [101, 2023, 102].");
     }
     if (!array.is_array()) {
       throw make_error("not a JSON array of token ids", where,

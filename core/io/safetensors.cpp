@@ -135,6 +135,8 @@ SafetensorsFile::SafetensorsFile(const fs::path& path) : path_(path) {
   } catch (const json::parse_error& error) {
     throw make_error("header is not valid JSON (byte " + std::to_string(error.byte) + ")", where,
                      kFixCorrupt);
+  } catch (const json::exception&) {  // out_of_range 406: a number beyond a double (1e400)
+    throw make_error("header holds a number too large to read", where, kFixCorrupt);
   }
   if (!header.is_object()) throw make_error("header is not a JSON object", where, kFixCorrupt);
 
@@ -297,6 +299,9 @@ SafetensorsCheckpoint::SafetensorsCheckpoint(const fs::path& path) {
     index = json::parse(read_file(target));
   } catch (const json::parse_error& error) {
     throw make_error("not valid JSON (byte " + std::to_string(error.byte) + ")", where,
+                     "Download or export the checkpoint again.");
+  } catch (const json::exception&) {  // out_of_range 406: a number beyond a double (1e400)
+    throw make_error("holds a number too large to read", where,
                      "Download or export the checkpoint again.");
   }
   if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object()) {

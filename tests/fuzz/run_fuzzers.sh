@@ -13,7 +13,7 @@ seconds="${2:-30}"
 mode="${3:-fixed}"
 # Runs per target that take ~30 s on the reference machine (2 cores).
 declare -A fixed_runs=([tokenizer_json]=200000 [tokenizer_encode]=170000 [data_readers]=17000
-                       [config_yaml]=8000)
+                       [config_yaml]=8000 [safetensors]=90000 [gguf]=35000)
 command -v clang++ >/dev/null || { echo "run_fuzzers: clang++ missing; run packaging/install-deps.sh" >&2; exit 1; }
 cmake -S "$here" -B "$work/build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$work.configure.log" 2>&1 ||
@@ -21,7 +21,7 @@ cmake -S "$here" -B "$work/build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ \
 cmake --build "$work/build" >"$work.build.log" 2>&1 || { tail -50 "$work.build.log"; exit 1; }
 mkdir -p "$work/crashes"
 status=0
-targets=(tokenizer_json tokenizer_encode data_readers config_yaml)
+targets=(tokenizer_json tokenizer_encode data_readers config_yaml safetensors gguf)
 for target in "${targets[@]}"; do
   corpus="$work/corpus/$target"
   mkdir -p "$corpus"
