@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "app/cli/command.h"
+#include "core/util/blas_core.h"
 #include "core/util/error.h"
 #include "core/util/runtime.h"
 #include "core/util/text.h"
@@ -71,6 +72,7 @@ tb::LossPlotRenderer loss_plot_renderer() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  tb::use_best_blas_kernels(argv);  // may re-execute: first, before any thread starts
   using namespace tb::cli;
   CLI::App app{
       "tunebench-cli: fine-tune language models from a YAML file (same engine as the "

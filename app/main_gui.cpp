@@ -8,6 +8,7 @@
 
 #include <cstdio>
 
+#include "core/util/blas_core.h"
 #include "core/util/error.h"
 #include "core/util/runtime.h"
 #include "ui/app_setup.h"
@@ -17,6 +18,7 @@
 #include "ui/pages/playground_page.h"
 
 int main(int argc, char** argv) {
+  tb::use_best_blas_kernels(argv);  // may re-execute: first, before any thread starts
   QElapsedTimer since_start;
   since_start.start();
   QApplication app(argc, argv);

@@ -12,8 +12,8 @@ core_pkgs=(libtorch-dev libopenblas0-openmp libyaml-cpp-dev libsqlitecpp-dev lib
 # GUI: Qt 6 Widgets (+ Qt Test, SVG icons) and QCustomPlot built for Qt 6.
 gui_pkgs=(qt6-base-dev qt6-svg-dev libqt6svg6 libqcustomplot-dev libqcustomplot2.1-qt6)
 # Tests: offscreen/X11 screenshots, npm for the interop references, numpy for subsets,
-# sqlite3 shell for inspecting the run store.
-test_pkgs=(xvfb xauth python3-numpy sqlite3)
+# sqlite3 shell for inspecting the run store, PyTorch for the eager training reference.
+test_pkgs=(xvfb xauth python3-numpy python3-torch sqlite3)
 # Packaging: the .deb (CPack + dpkg-shlibdeps), man pages from --help, and the validators.
 package_pkgs=(dpkg-dev help2man man-db desktop-file-utils appstream lintian)
 # Fuzzing: clang with libFuzzer and the sanitizers (tests/fuzz); the runtime package is named

@@ -62,18 +62,19 @@ void add_methods_option(CLI::App* command, std::vector<std::string>& methods,
   command->add_option("--methods", methods, help)->delimiter(',')->check(CLI::IsMember(names));
 }
 
+std::vector<std::string> listed_methods(const std::vector<std::string>& methods) {
+  for (const std::string& method : methods) {
+    if (method == "all") return estimable_methods();
+  }
+  return methods;
+}
+
 std::vector<MethodEstimate> estimate_listed_methods(const RunConfig& config,
                                                     const std::vector<std::string>& methods,
                                                     int64_t measure_steps) {
   EstimateOptions options;
   options.measure_steps = measure_steps;
-  for (const std::string& method : methods) {
-    if (method == "all") {
-      options.methods = estimable_methods();
-      break;
-    }
-    options.methods.push_back(method);
-  }
+  options.methods = listed_methods(methods);
   return estimate_methods(config, options);
 }
 

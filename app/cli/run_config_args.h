@@ -31,6 +31,9 @@ nlohmann::json eval_json(const EvalMetrics& metrics);
 void add_methods_option(CLI::App* command, std::vector<std::string>& methods,
                         const std::string& what, const std::string& default_text);
 
+/// The --methods list with "all" expanded to every estimable method.
+std::vector<std::string> listed_methods(const std::vector<std::string>& methods);
+
 /// Estimates `config` for `methods` ("all" = every estimable method; none = the config's own),
 /// timing `measure_steps` optimizer steps per method (0 = memory only).
 std::vector<MethodEstimate> estimate_listed_methods(const RunConfig& config,

@@ -1,13 +1,18 @@
 #include "core/train/run_estimate.h"
 
+#include <ATen/Parallel.h>
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <limits>
+#include <nlohmann/json.hpp>
 #include <random>
-#include <tuple>
+#include <regex>
 
 #include "core/config/config_validation.h"
 #include "core/train/lr_schedule.h"
+#include "core/train/memory.h"
+#include "core/train/reference_dump.h"
 #include "core/train/run_setup.h"
 #include "core/train/trainer.h"
 #include "core/util/error.h"
@@ -41,10 +46,18 @@ double median(std::vector<double> values) {
   return values[values.size() / 2];
 }
 
-// Times `steps` real optimizer steps of `prepared` (throw-away: nothing saved or recorded);
-// returns the median seconds per step and tokens per second after the warm-up step.
-std::pair<double, double> time_steps(PreparedRun& prepared, const RunConfig& config,
-                                     int64_t steps) {
+// What timing a method's steps measured.
+struct TimedSteps {
+  double seconds_per_step = 0;       // median after the warm-up step
+  double tokens_per_second = 0;      // median after the warm-up step
+  std::vector<double> losses;        // every step's loss
+  std::vector<double> step_seconds;  // every step's wall time
+  int64_t tokens_per_step = 0;       // tokens of the first step
+  int64_t peak_rss_bytes = 0;        // highest resident memory while training
+};
+
+// Times `steps` real optimizer steps of `prepared` (throw-away: nothing saved or recorded).
+TimedSteps time_steps(PreparedRun& prepared, const RunConfig& config, int64_t steps) {
   const fs::path scratch =
       fs::temp_directory_path() / ("tunebench-estimate-" + std::to_string(std::random_device{}()));
   TrainingJob job;
@@ -59,6 +72,7 @@ std::pair<double, double> time_steps(PreparedRun& prepared, const RunConfig& con
   job.output.eval_on_start = false;
   job.output.save_strategy = "no";
   job.output.resume_from_checkpoint.clear();
+  TimedSteps timed;
   std::vector<double> seconds, tokens;
   TrainerCallbacks callbacks;
   callbacks.on_step = [&](const StepMetrics& m) {
@@ -66,7 +80,12 @@ std::pair<double, double> time_steps(PreparedRun& prepared, const RunConfig& con
       seconds.push_back(m.step_seconds);
       tokens.push_back(m.tokens_per_second);
     }
+    if (m.step == 1) timed.tokens_per_step = m.tokens;
+    timed.losses.push_back(m.loss);
+    timed.step_seconds.push_back(m.step_seconds);
+    timed.peak_rss_bytes = std::max(timed.peak_rss_bytes, m.memory.peak_rss_bytes);
   };
+  reset_peak_rss();
   try {
     train(job, callbacks, nullptr);
   } catch (...) {
@@ -76,7 +95,9 @@ std::pair<double, double> time_steps(PreparedRun& prepared, const RunConfig& con
   }
   std::error_code ignored;
   fs::remove_all(scratch, ignored);
-  return {median(seconds), median(tokens)};
+  timed.seconds_per_step = median(seconds);
+  timed.tokens_per_second = median(tokens);
+  return timed;
 }
 
 MethodEstimate estimate_one(const RunConfig& base, const std::string& method,
@@ -107,11 +128,33 @@ MethodEstimate estimate_one(const RunConfig& base, const std::string& method,
       module_elements += double(item.value().numel());
     }
     const double quantized = std::max(0.0, double(estimate.parameters.total) - module_elements);
-    estimate.flops_per_token = training_flops_per_token(*prepared.model) + 4.0 * quantized;
+    estimate.flops_per_token =
+        training_flops_per_token(*prepared.model, config.data.cutoff_len) + 4.0 * quantized;
+    const fs::path dump = options.dump_dir.empty() ? fs::path() : options.dump_dir / method;
+    if (!dump.empty()) {
+      write_reference_inputs(dump, config, *prepared.train, prepared.method->trainable(),
+                             options.measure_steps);
+    }
     if (options.measure_steps > 0) {
-      std::tie(estimate.seconds_per_step, estimate.tokens_per_second) =
-          time_steps(prepared, config, options.measure_steps);
+      TimedSteps timed = time_steps(prepared, config, options.measure_steps);
+      estimate.seconds_per_step = timed.seconds_per_step;
+      estimate.tokens_per_second = timed.tokens_per_second;
       estimate.total_seconds = estimate.seconds_per_step * double(estimate.total_steps);
+      estimate.losses = timed.losses;
+      estimate.tokens_per_step = timed.tokens_per_step;
+      estimate.peak_rss_bytes = timed.peak_rss_bytes;
+      if (!dump.empty()) {
+        ReferenceRunResults results;
+        results.losses = timed.losses;
+        results.step_seconds = timed.step_seconds;
+        results.tokens_per_step = timed.tokens_per_step;
+        results.tokens_per_second = timed.tokens_per_second;
+        results.flops_per_token = estimate.flops_per_token;
+        results.matmul_gflops = options.matmul_gflops;
+        results.threads = at::get_num_threads();
+        results.peak_rss_bytes = timed.peak_rss_bytes;
+        write_reference_results(dump, config, method, results);
+      }
     }
   } catch (const Error& e) {
     estimate.error = e.what();
@@ -121,8 +164,39 @@ MethodEstimate estimate_one(const RunConfig& base, const std::string& method,
 
 }  // namespace
 
-double training_flops_per_token(const LanguageModel& model) {
-  double matmul = 0, trainable = 0;
+namespace {
+
+// The transformer layer a parameter belongs to ("model.layers.3.…", "bert.encoder.layer.3.…"),
+// or -1 for the embeddings, final norm, head and method tensors outside the layers.
+int64_t layer_index(const std::string& name) {
+  static const std::regex pattern(R"(\.layers?\.(\d+)\.)");
+  std::smatch match;
+  return std::regex_search(name, match, pattern) ? std::stoll(match[1].str()) : -1;
+}
+
+}  // namespace
+
+double training_flops_per_token(const LanguageModel& model, int64_t sequence_length) {
+  // Gradients flow back from the loss down to the lowest layer holding a trainable tensor; a
+  // trainable tensor below every layer (embeddings, P-tuning's prefix) makes them flow through
+  // all of them.
+  const int64_t no_layer = std::numeric_limits<int64_t>::max();
+  int64_t lowest = no_layer;
+  for (const auto& item : model.named_parameters()) {
+    if (!item.value().requires_grad()) continue;
+    const std::string& name = item.key();
+    const int64_t layer = layer_index(name);
+    const bool below_layers =
+        name.find("embed") != std::string::npos || name.find("prefix") != std::string::npos;
+    if (layer >= 0) lowest = std::min(lowest, layer);
+    if (layer < 0 && below_layers) lowest = 0;
+  }
+  const auto flows = [&](const std::string& name) {
+    if (lowest == no_layer) return false;
+    const int64_t layer = layer_index(name);
+    return layer < 0 || layer >= lowest;  // outside the layers = the head, above them all
+  };
+  double forward = 0, input_gradients = 0, weight_gradients = 0;
   bool head_counted = false;
   int64_t embedding_width = 0;
   for (const auto& item : model.named_parameters()) {
@@ -134,13 +208,32 @@ double training_flops_per_token(const LanguageModel& model) {
       continue;
     }
     if (weight.size(0) == model.vocab_size()) head_counted = true;
-    matmul += double(weight.numel());
-    if (weight.requires_grad()) trainable += double(weight.numel());
+    const double elements = double(weight.numel());
+    forward += 2 * elements;
+    if (flows(item.key())) input_gradients += 2 * elements;
+    if (weight.requires_grad()) weight_gradients += 2 * elements;
   }
   // A head tied to the embeddings is still a matmul over the vocabulary.
   const bool lm_head = model.task() == ModelTask::kCausalLm || model.task() == ModelTask::kMaskedLm;
-  if (lm_head && !head_counted) matmul += double(model.vocab_size()) * double(embedding_width);
-  return 4.0 * matmul + 2.0 * trainable;
+  if (lm_head && !head_counted) {
+    const double elements = double(model.vocab_size()) * double(embedding_width);
+    forward += 2 * elements;
+    if (lowest != no_layer) input_gradients += 2 * elements;
+  }
+  double attention = 0;
+  if (sequence_length > 0) {
+    const nlohmann::json config = model.config_json();
+    const int64_t layers = config.value("num_hidden_layers", int64_t{0});
+    const int64_t heads = config.value("num_attention_heads", int64_t{1});
+    const int64_t hidden = config.value("hidden_size", int64_t{0});
+    const int64_t head_dim = config.contains("head_dim") && config["head_dim"].is_number_integer()
+                                 ? config["head_dim"].get<int64_t>()
+                                 : hidden / std::max<int64_t>(heads, 1);
+    const int64_t flowing = lowest == no_layer ? 0 : std::max<int64_t>(layers - lowest, 0);
+    const double per_layer = 4.0 * double(sequence_length) * double(heads * head_dim);
+    attention = per_layer * double(layers) + 2 * per_layer * double(flowing);
+  }
+  return forward + input_gradients + weight_gradients + attention;
 }
 
 std::vector<MethodEstimate> estimate_methods(const RunConfig& config,

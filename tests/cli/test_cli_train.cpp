@@ -1,5 +1,7 @@
 // `tunebench-cli train` end to end on real mail (npm reference cache) and a tiny Llama with a
 // real tokenizer: JSON event stream, run history, Ctrl-C, exit codes.
+#include "core/util/blas_core.h"
+
 #include <QDir>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -247,6 +249,30 @@ fs.writeFileSync('test.jsonl', test.slice(0, 60).join('\n') + '\n');)")
     const double lora = by_method["lora"]["flops_per_token"].toDouble();
     QVERIFY(qAbs(by_method["qlora"]["flops_per_token"].toDouble() - lora) < 1e-6 * lora);
     QVERIFY(by_method["full"]["flops_per_token"].toDouble() > lora);
+  }
+
+  void cliRunsTheBestBlasKernelsTheCpuHas() {
+    // Debian's OpenBLAS 0.3.21 does not know newer CPUs and falls back to SSE3 kernels; the CLI
+    // re-executes itself with OPENBLAS_CORETYPE set to what the CPU supports (blas_core.h).
+    const QByteArray saved = qgetenv("OPENBLAS_CORETYPE");
+    qunsetenv("OPENBLAS_CORETYPE");
+    const Run doctor = run(TB_CLI_PATH, {"doctor", "--json"}, dir_.path());
+    if (!saved.isNull()) qputenv("OPENBLAS_CORETYPE", saved);
+    QVERIFY2(doctor.exit_code == 0, qPrintable(doctor.err));
+    const QString backend =
+        QJsonDocument::fromJson(doctor.out.toUtf8()).object()["blas_backend"].toString();
+    const std::string best = tb::better_blas_core("prescott");  // what this CPU supports
+    if (!best.empty() && backend.startsWith("OpenBLAS")) {
+      QVERIFY2(backend.contains(QString::fromStdString("core=" + best), Qt::CaseInsensitive),
+               qPrintable(backend));
+    }
+    // A user's choice is kept (and the program does not loop re-executing).
+    qputenv("OPENBLAS_CORETYPE", "Haswell");
+    const Run chosen = run(TB_CLI_PATH, {"doctor", "--json"}, dir_.path());
+    saved.isNull() ? qunsetenv("OPENBLAS_CORETYPE") : qputenv("OPENBLAS_CORETYPE", saved);
+    QVERIFY2(chosen.exit_code == 0, qPrintable(chosen.err));
+    if (backend.startsWith("OpenBLAS"))
+      QVERIFY2(chosen.out.contains("core=Haswell"), qPrintable(chosen.out));
   }
 
   void chatAnswersWithTheTemplate() {

@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "core/util/atomic_file.h"
+#include "core/util/blas_core.h"
 #include "core/util/error.h"
 #include "core/util/paths.h"
 #include "core/util/runtime.h"
@@ -181,6 +182,28 @@ class TestUtil : public QObject {
     const std::string backend = tb::detect_blas_backend();
     QVERIFY2(backend.find("reference BLAS") == std::string::npos, backend.c_str());
     QVERIFY2(backend != "unknown", backend.c_str());
+  }
+
+  void blasKernelChoiceFollowsTheCpuFlags() {
+    // The kernel family tunebench asks OpenBLAS for, checked against /proc/cpuinfo's flags.
+    std::ifstream cpuinfo("/proc/cpuinfo");
+    std::string line, flags;
+    while (std::getline(cpuinfo, line)) {
+      if (line.rfind("flags", 0) == 0) {
+        flags = line + " ";
+        break;
+      }
+    }
+    QVERIFY2(!flags.empty(), "no flags line in /proc/cpuinfo");
+    const auto has = [&flags](const char* flag) {
+      return flags.find(" " + std::string(flag) + " ") != std::string::npos;
+    };
+    const bool avx512 = has("avx512f") && has("avx512bw") && has("avx512vl") && has("avx512dq");
+    const std::string expected = avx512 ? "SkylakeX" : has("avx2") && has("fma") ? "Haswell" : "";
+    QCOMPARE(tb::better_blas_core("prescott"), expected);
+    QCOMPARE(tb::better_blas_core("nehalem"), expected);
+    QCOMPARE(tb::better_blas_core("skylakex"), std::string());  // already the best: keep it
+    QCOMPARE(tb::better_blas_core("zen"), std::string());
   }
 
   void doctorJsonHasEveryField() {

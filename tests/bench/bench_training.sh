@@ -1,0 +1,79 @@
+#!/bin/bash
+# Training throughput against the machine's fp32 matmul peak and against PyTorch eager.
+#
+#   bench_training.sh CLI SOURCE_DIR          the standard models (label bench, ~15 min):
+#       Llama-style ~33M (hidden 512, 8 layers, seq 256, batch 8) and ~1.4M (hidden 128,
+#       2 layers, seq 64, batch 16), every method; a BERT-style encoder (MLM), every method.
+#       tunebench first (tunebench-cli bench --dump), then the same steps in PyTorch eager
+#       (eager_reference.py) twice: as Debian's python3-torch runs by default, and with the
+#       OpenBLAS kernels tunebench selects (OPENBLAS_CORETYPE, see core/util/blas_core.h).
+#   bench_training.sh CLI SOURCE_DIR check    the loss check of the default test run: the demo
+#       Llama, 20 steps of full, LoRA and Freeze; every loss within 1e-4 of PyTorch eager's.
+#
+# Rows are mail texts from the demo corpus joined until each is longer than the sequence, so
+# every row is full (MFU counts the tokens trained on). Reports ratios measured in this run;
+# fails only when a run fails or the losses differ.
+set -euo pipefail
+cli=$(realpath "$1")
+source_dir=$(realpath "$2")
+mode=${3:-bench}
+here="$source_dir/tests/bench"
+demo="$source_dir/resources/demo"
+python=/usr/bin/python3
+"$python" -c "import torch" 2>/dev/null ||
+  { echo "bench_training: Debian's python3-torch is missing; run packaging/install-deps.sh" >&2; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export TB_DB="$work/runs.db"
+
+# Long rows of real text: consecutive mails joined until a row has ≥ 6000 characters.
+"$python" - "$demo/data/spam/train.jsonl" "$work/corpus.jsonl" <<'PY'
+import json, sys
+rows, current = [], ""
+for line in open(sys.argv[1], encoding="utf-8"):
+    current += json.loads(line)["text"] + "\n\n"
+    if len(current) >= 6000:
+        rows.append(current)
+        current = ""
+with open(sys.argv[2], "w", encoding="utf-8") as out:
+    for row in rows:
+        out.write(json.dumps({"text": row}) + "\n")
+PY
+
+# bench NAME CONFIG METHODS STEPS EAGER_METHODS [--set key=value …]
+bench() {
+  local name=$1 config=$2 methods=$3 steps=$4 eager=$5
+  shift 5
+  echo "== $name"
+  "$cli" bench "$config" --set "dataset=$work/corpus.jsonl" "$@" --methods "$methods" \
+    --steps "$steps" --dump "$work/$name"
+  [[ -z "$eager" ]] && return 0
+  "$python" "$here/eager_reference.py" "$work/$name" --methods "$eager" \
+    --label "$name, PyTorch eager as installed"
+  if [[ "$mode" == bench ]]; then
+    local core
+    core=$("$cli" doctor --json 2>/dev/null | "$python" -c \
+      'import json,re,sys; m=re.search(r"core=(\w+)",json.load(sys.stdin)["blas_backend"]); print(m.group(1) if m else "")' ||
+      true)
+    if [[ -n "$core" ]]; then
+      OPENBLAS_CORETYPE=$core "$python" "$here/eager_reference.py" "$work/$name" \
+        --methods "$eager" --label "$name, PyTorch eager on tunebench's BLAS kernels ($core)"
+    fi
+  fi
+}
+
+if [[ "$mode" == check ]]; then
+  bench demo-llama "$here/llama-1.4m.yaml" full,lora,freeze 20 full,lora,freeze \
+    --set "model_name_or_path=$demo/models/tiny-llama"
+  exit 0
+fi
+
+"$cli" init-model --arch llama --out "$work/llama-33m" --tokenizer "$demo/models/tiny-llama/tokenizer.json" \
+  --hidden-size 512 --num-layers 8 --num-heads 8 --intermediate-size 1664 --seed 1
+"$cli" init-model --arch llama --out "$work/llama-1.4m" --tokenizer "$demo/models/tiny-llama/tokenizer.json" \
+  --hidden-size 128 --num-layers 2 --num-heads 4 --intermediate-size 344 --seed 1
+"$cli" init-model --arch bert --out "$work/bert-small" --tokenizer "$demo/models/tiny-bert/tokenizer.json" \
+  --hidden-size 256 --num-layers 4 --num-heads 4 --seed 1
+bench llama-1.4m "$here/llama-1.4m.yaml" all 20 full,lora,freeze --set "model_name_or_path=$work/llama-1.4m"
+bench llama-33m "$here/llama-33m.yaml" all 20 full,lora --set "model_name_or_path=$work/llama-33m"
+bench bert-small "$here/bert-small.yaml" all 20 "" --set "model_name_or_path=$work/bert-small"
