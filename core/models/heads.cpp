@@ -5,11 +5,17 @@
 namespace tb {
 
 torch::Tensor causal_lm_loss(const torch::Tensor& logits, const torch::Tensor& labels) {
-  const int64_t length = logits.size(1);
-  const torch::Tensor shifted_logits = logits.slice(1, 0, length - 1).to(torch::kFloat32);
-  const torch::Tensor shifted_labels = labels.slice(1, 1, length).to(logits.device());
+  // Position t predicts token t+1: the labels shift left and the last position predicts
+  // nothing. Shifting the labels rather than slicing the logits keeps the [B,T,vocab] logits
+  // (the largest tensor of a step) a view, not a copy, forward and backward; the loss is the
+  // same mean over the same targets.
+  const torch::Tensor on_device = labels.to(logits.device());
+  const torch::Tensor shifted_labels =
+      torch::cat({on_device.slice(1, 1),
+                  torch::full({on_device.size(0), 1}, kIgnoreIndex, on_device.options())},
+                 1);
   return torch::nn::functional::cross_entropy(
-      shifted_logits.reshape({-1, logits.size(-1)}), shifted_labels.reshape({-1}),
+      logits.to(torch::kFloat32).reshape({-1, logits.size(-1)}), shifted_labels.reshape({-1}),
       torch::nn::functional::CrossEntropyFuncOptions().ignore_index(kIgnoreIndex));
 }
 

@@ -34,8 +34,12 @@ torch::Tensor attention_reference(const torch::Tensor& q, const torch::Tensor& k
   const int64_t groups = q.size(1) / k.size(1);
   const torch::Tensor keys = repeat_kv(k, groups);
   const torch::Tensor values = repeat_kv(v, groups);
-  torch::Tensor scores = torch::matmul(q, keys.transpose(2, 3)) * scale;
-  if (mask.defined()) scores = scores + mask;
+  // The scale goes on q (head_dim wide) rather than on the scores (key-length wide: 4× the
+  // data at 256 tokens and 64-wide heads), and the mask is added in place to the fresh product
+  // (nothing saved it for backward): two fewer passes over the largest tensors of attention,
+  // forward and backward.
+  torch::Tensor scores = torch::matmul(q * scale, keys.transpose(2, 3));
+  if (mask.defined()) scores.add_(mask);
   // fp32 softmax as transformers' eager path: bf16 exponentials lose the small weights.
   torch::Tensor weights = torch::softmax(scores, -1, torch::kFloat32).to(q.scalar_type());
   if (training && dropout > 0) weights = torch::dropout(weights, dropout, true);

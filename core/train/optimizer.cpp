@@ -1,7 +1,9 @@
 #include "core/train/optimizer.h"
 
+#include <algorithm>
 #include <cmath>
 
+#include "core/train/adamw_kernel.h"
 #include "core/util/error.h"
 
 namespace tb {
@@ -21,7 +23,7 @@ class AdamW final : public Optimizer {
     }
   }
 
-  void step(double lr) override {
+  void step(double lr, double gradient_scale) override {
     torch::NoGradGuard no_grad;
     ++step_;
     const double correction1 = 1.0 - std::pow(options_.beta1, static_cast<double>(step_));
@@ -32,10 +34,26 @@ class AdamW final : public Optimizer {
       torch::Tensor& parameter = parameters_[i].second;
       const torch::Tensor& grad = parameter.grad();
       if (!grad.defined()) continue;
-      if (decay_[i] && options_.weight_decay != 0) parameter.mul_(1.0 - lr * options_.weight_decay);
-      // The order and form of LibTorch's AdamW, so both give bit-identical updates.
-      exp_avg_[i].mul_(options_.beta1).add_(grad, 1.0 - options_.beta1);
-      exp_avg_sq_[i].mul_(options_.beta2).addcmul_(grad, grad, 1.0 - options_.beta2);
+      const double decay = decay_[i] ? lr * options_.weight_decay : 0.0;
+      if (fusable(parameter, grad, i)) {
+        AdamWStep s;
+        s.decay_factor = static_cast<float>(1.0 - decay);
+        s.beta1 = static_cast<float>(options_.beta1);
+        s.beta2 = static_cast<float>(options_.beta2);
+        s.step_size = static_cast<float>(step_size);
+        s.correction2_sqrt = static_cast<float>(correction2_sqrt);
+        s.epsilon = static_cast<float>(options_.epsilon);
+        s.gradient_scale = static_cast<float>(gradient_scale);
+        adamw_update(parameter.data_ptr<float>(), grad.data_ptr<float>(),
+                     exp_avg_[i].data_ptr<float>(), exp_avg_sq_[i].data_ptr<float>(),
+                     parameter.numel(), s);
+        continue;
+      }
+      // Other dtypes, devices or layouts: torch's own sequence of tensor operations.
+      const torch::Tensor g = gradient_scale == 1.0 ? grad : grad * gradient_scale;
+      if (decay != 0) parameter.mul_(1.0 - decay);
+      exp_avg_[i].mul_(options_.beta1).add_(g, 1.0 - options_.beta1);
+      exp_avg_sq_[i].mul_(options_.beta2).addcmul_(g, g, 1.0 - options_.beta2);
       const torch::Tensor denom = (exp_avg_sq_[i].sqrt() / correction2_sqrt).add_(options_.epsilon);
       parameter.addcdiv_(exp_avg_[i], denom, -step_size);
     }
@@ -77,6 +95,15 @@ class AdamW final : public Optimizer {
   }
 
  private:
+  // The one-pass kernel needs fp32 CPU tensors laid out alike.
+  bool fusable(const torch::Tensor& parameter, const torch::Tensor& grad, size_t i) const {
+    const auto dense_fp32_cpu = [](const torch::Tensor& t) {
+      return t.device().is_cpu() && t.scalar_type() == torch::kFloat32 && t.is_contiguous();
+    };
+    return dense_fp32_cpu(parameter) && dense_fp32_cpu(grad) && dense_fp32_cpu(exp_avg_[i]) &&
+           dense_fp32_cpu(exp_avg_sq_[i]) && grad.numel() == parameter.numel();
+  }
+
   OptimizerOptions options_;
   std::vector<torch::Tensor> exp_avg_, exp_avg_sq_;
   std::vector<bool> decay_;
@@ -94,12 +121,13 @@ class Sgd final : public Optimizer {
     }
   }
 
-  void step(double lr) override {
+  void step(double lr, double gradient_scale) override {
     torch::NoGradGuard no_grad;
     for (size_t i = 0; i < parameters_.size(); ++i) {
       torch::Tensor& parameter = parameters_[i].second;
       if (!parameter.grad().defined()) continue;
-      torch::Tensor grad = parameter.grad();
+      torch::Tensor grad =
+          gradient_scale == 1.0 ? parameter.grad() : parameter.grad() * gradient_scale;
       if (decay_[i] && options_.weight_decay != 0)
         grad = grad.add(parameter, options_.weight_decay);
       if (options_.beta1 != 0) {
@@ -178,22 +206,31 @@ std::unique_ptr<Optimizer> make_optimizer(std::vector<NamedParameter> parameters
   throw make_error("unknown optimizer '" + options.type + "'", "optim", "Use adamw_torch or sgd.");
 }
 
-double clip_grad_norm(const std::vector<NamedParameter>& parameters, double max_norm) {
+double gradient_norm(const std::vector<NamedParameter>& parameters) {
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> norms;
   for (const auto& [name, parameter] : parameters) {
     if (parameter.grad().defined()) norms.push_back(parameter.grad().detach().norm(2));
   }
   if (norms.empty()) return 0.0;
-  // torch.nn.utils.clip_grad_norm_: norm of the per-tensor norms, coefficient clamped to 1.
-  const torch::Tensor total = torch::stack(norms).norm(2);
-  if (max_norm > 0) {
-    const torch::Tensor coefficient = torch::clamp_max(max_norm / (total + 1e-6), 1.0);
+  return torch::stack(norms).norm(2).item<double>();
+}
+
+double clip_factor(double norm, double max_norm) {
+  if (max_norm <= 0) return 1.0;
+  return std::min(1.0, max_norm / (norm + 1e-6));
+}
+
+double clip_grad_norm(const std::vector<NamedParameter>& parameters, double max_norm) {
+  torch::NoGradGuard no_grad;
+  const double norm = gradient_norm(parameters);
+  const double factor = clip_factor(norm, max_norm);
+  if (factor != 1.0) {
     for (const auto& [name, parameter] : parameters) {
-      if (parameter.grad().defined()) parameter.grad().mul_(coefficient);
+      if (parameter.grad().defined()) parameter.grad().mul_(factor);
     }
   }
-  return total.item<double>();
+  return norm;
 }
 
 }  // namespace tb

@@ -32,8 +32,9 @@ bool is_no_decay_parameter(const std::string& name);
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
-  /// Applies one update with learning rate `lr` from the parameters' .grad().
-  virtual void step(double lr) = 0;
+  /// Applies one update with learning rate `lr` from the parameters' .grad(), each gradient
+  /// taken times `gradient_scale` (the clipping factor; the .grad() tensors are not changed).
+  virtual void step(double lr, double gradient_scale = 1.0) = 0;
   /// Sets every .grad() to none.
   void zero_grad();
   /// Optimizer state tensors by name ("<param>.exp_avg", …) plus "step" as a 0-d tensor.
@@ -54,8 +55,17 @@ class Optimizer {
 std::unique_ptr<Optimizer> make_optimizer(std::vector<NamedParameter> parameters,
                                           const OptimizerOptions& options);
 
-/// Clips the global L2 norm of the gradients to `max_norm` (0 = no clipping); returns the
-/// norm before clipping (as torch.nn.utils.clip_grad_norm_).
+/// The global L2 norm of the gradients (the norm of the per-tensor norms, as
+/// torch.nn.utils.clip_grad_norm_ computes it).
+double gradient_norm(const std::vector<NamedParameter>& parameters);
+
+/// The factor clip_grad_norm_ multiplies gradients by: max_norm / (norm + 1e-6), at most 1;
+/// 1 when max_norm is 0 (no clipping).
+double clip_factor(double norm, double max_norm);
+
+/// Clips the global L2 norm of the gradients to `max_norm` (0 = no clipping) in place; returns
+/// the norm before clipping (as torch.nn.utils.clip_grad_norm_). The trainer instead passes
+/// clip_factor to Optimizer::step, which saves a pass over the gradients.
 double clip_grad_norm(const std::vector<NamedParameter>& parameters, double max_norm);
 
 }  // namespace tb

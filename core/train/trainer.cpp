@@ -300,7 +300,8 @@ TrainResult train(const TrainingJob& job, const TrainerCallbacks& callbacks,
       step_tokens = counts[0].item<int64_t>();
       step_samples = counts[1].item<int64_t>();
     }
-    const double grad_norm = clip_grad_norm(job.trainable, t.max_grad_norm);
+    // Clipping is folded into the optimizer's pass over the gradients.
+    const double grad_norm = gradient_norm(job.trainable);
     if (!std::isfinite(grad_norm)) {
       optimizer->zero_grad();
       if (!job.skip_nonfinite_steps) {
@@ -312,7 +313,7 @@ TrainResult train(const TrainingJob& job, const TrainerCallbacks& callbacks,
     }
     const double lr = t.learning_rate * schedule.factor(state.step);
     const auto update_start = Clock::now();
-    optimizer->step(lr);
+    optimizer->step(lr, clip_factor(grad_norm, t.max_grad_norm));
     optimizer->zero_grad();
     compute_seconds += seconds_between(update_start, Clock::now());
     ++state.step;
