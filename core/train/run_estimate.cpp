@@ -46,14 +46,11 @@ double median(std::vector<double> values) {
   return values[values.size() / 2];
 }
 
-// What timing a method's steps measured.
+// What timing a method's steps measured: the reference dump's measurements (losses, step
+// times, tokens, peak memory) plus the median step time.
 struct TimedSteps {
-  double seconds_per_step = 0;       // median after the warm-up step
-  double tokens_per_second = 0;      // median after the warm-up step
-  std::vector<double> losses;        // every step's loss
-  std::vector<double> step_seconds;  // every step's wall time
-  int64_t tokens_per_step = 0;       // tokens of the first step
-  int64_t peak_rss_bytes = 0;        // highest resident memory while training
+  double seconds_per_step = 0;   // median after the warm-up step
+  ReferenceRunResults measured;  // tokens_per_second is the median after the warm-up step
 };
 
 // Times `steps` real optimizer steps of `prepared` (throw-away: nothing saved or recorded).
@@ -73,6 +70,7 @@ TimedSteps time_steps(PreparedRun& prepared, const RunConfig& config, int64_t st
   job.output.save_strategy = "no";
   job.output.resume_from_checkpoint.clear();
   TimedSteps timed;
+  ReferenceRunResults& measured = timed.measured;
   std::vector<double> seconds, tokens;
   TrainerCallbacks callbacks;
   callbacks.on_step = [&](const StepMetrics& m) {
@@ -80,10 +78,10 @@ TimedSteps time_steps(PreparedRun& prepared, const RunConfig& config, int64_t st
       seconds.push_back(m.step_seconds);
       tokens.push_back(m.tokens_per_second);
     }
-    if (m.step == 1) timed.tokens_per_step = m.tokens;
-    timed.losses.push_back(m.loss);
-    timed.step_seconds.push_back(m.step_seconds);
-    timed.peak_rss_bytes = std::max(timed.peak_rss_bytes, m.memory.peak_rss_bytes);
+    if (m.step == 1) measured.tokens_per_step = m.tokens;
+    measured.losses.push_back(m.loss);
+    measured.step_seconds.push_back(m.step_seconds);
+    measured.peak_rss_bytes = std::max(measured.peak_rss_bytes, m.memory.peak_rss_bytes);
   };
   reset_peak_rss();
   try {
@@ -96,7 +94,7 @@ TimedSteps time_steps(PreparedRun& prepared, const RunConfig& config, int64_t st
   std::error_code ignored;
   fs::remove_all(scratch, ignored);
   timed.seconds_per_step = median(seconds);
-  timed.tokens_per_second = median(tokens);
+  measured.tokens_per_second = median(tokens);
   return timed;
 }
 
@@ -137,23 +135,18 @@ MethodEstimate estimate_one(const RunConfig& base, const std::string& method,
     }
     if (options.measure_steps > 0) {
       TimedSteps timed = time_steps(prepared, config, options.measure_steps);
+      ReferenceRunResults& measured = timed.measured;
       estimate.seconds_per_step = timed.seconds_per_step;
-      estimate.tokens_per_second = timed.tokens_per_second;
+      estimate.tokens_per_second = measured.tokens_per_second;
       estimate.total_seconds = estimate.seconds_per_step * double(estimate.total_steps);
-      estimate.losses = timed.losses;
-      estimate.tokens_per_step = timed.tokens_per_step;
-      estimate.peak_rss_bytes = timed.peak_rss_bytes;
+      estimate.losses = measured.losses;
+      estimate.tokens_per_step = measured.tokens_per_step;
+      estimate.peak_rss_bytes = measured.peak_rss_bytes;
       if (!dump.empty()) {
-        ReferenceRunResults results;
-        results.losses = timed.losses;
-        results.step_seconds = timed.step_seconds;
-        results.tokens_per_step = timed.tokens_per_step;
-        results.tokens_per_second = timed.tokens_per_second;
-        results.flops_per_token = estimate.flops_per_token;
-        results.matmul_gflops = options.matmul_gflops;
-        results.threads = at::get_num_threads();
-        results.peak_rss_bytes = timed.peak_rss_bytes;
-        write_reference_results(dump, config, method, results);
+        measured.flops_per_token = estimate.flops_per_token;
+        measured.matmul_gflops = options.matmul_gflops;
+        measured.threads = at::get_num_threads();
+        write_reference_results(dump, config, method, measured);
       }
     }
   } catch (const Error& e) {
