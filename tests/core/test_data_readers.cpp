@@ -64,7 +64,8 @@ class TestDataReaders : public QObject {
     QCOMPARE(reader->row(1).line, int64_t(7));
     QCOMPARE(QString::fromStdString(field(reader->row(1), "output")),
              QString::fromUtf8("Le train part à sept heures."));
-    const Value* history = reader->row(2).value.find("history");
+    const auto row = reader->row(2);  // find() points into it: keep it alive (ASan found this)
+    const Value* history = row.value.find("history");
     QVERIFY(history && history->items.size() == 1 && history->items[0].items.size() == 2);
   }
 
