@@ -35,7 +35,7 @@ Command add_logits_command(CLI::App& app) {
       "--log-softmax --json");
   return {command, [args, as_json, top, adapter, all_positions, log_softmax] {
             tokenize_input(*args);
-            LoadedModel loaded = load_for_cli(*args);
+            LoadedModel loaded = load_for_cli(*args, *adapter);
             std::unique_ptr<AppliedMethod> method;
             if (!adapter->empty()) {
               method = load_adapter(loaded.model, *adapter, RunConfig{});

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iostream>
 
+#include "core/methods/adapter_load.h"
 #include "core/tokenizer/tokenizer.h"
 #include "core/util/error.h"
 #include "core/util/text.h"
@@ -29,8 +30,14 @@ LoadOptions load_options(const ModelArgs& args) {
   return options;
 }
 
-LoadedModel load_for_cli(const ModelArgs& args) {
-  LoadedModel loaded = load_model(args.folder, load_options(args));
+LoadedModel load_for_cli(const ModelArgs& args, const std::string& adapter) {
+  LoadOptions options = load_options(args);
+  if (!adapter.empty()) {
+    const AdapterHead head = adapter_head(adapter);
+    options.task = head.task;
+    options.num_labels = head.num_labels;
+  }
+  LoadedModel loaded = load_model(args.folder, options);
   const auto mention = [](const std::string& what, const std::vector<std::string>& names) {
     if (names.empty()) return;
     std::vector<std::string> shown(names.begin(),

@@ -27,8 +27,9 @@ void add_model_args(CLI::App* command, ModelArgs& args);
 LoadOptions load_options(const ModelArgs& args);
 
 /// Loads args.folder and tells stderr, as transformers does, which checkpoint tensors went
-/// unused and which head tensors were freshly initialised.
-LoadedModel load_for_cli(const ModelArgs& args);
+/// unused and which head tensors were freshly initialised. With `adapter` (a PEFT folder), the
+/// model gets the head the adapter was trained with (SEQ_CLS: a classifier of its size).
+LoadedModel load_for_cli(const ModelArgs& args, const std::string& adapter = "");
 
 /// Fills args.ids from args.text with the model folder's tokenizer (special tokens as the
 /// tokenizer adds them); does nothing when ids were given.

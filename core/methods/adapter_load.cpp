@@ -2,6 +2,7 @@
 #include "core/tokenizer/json_util.h"
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "core/io/safetensors.h"
 #include "core/methods/lora.h"
@@ -22,12 +23,16 @@ std::vector<std::string> string_list(const nlohmann::json& value) {
   return items;
 }
 
-// Copies each trainable tensor from the file key `key_of(name)`.
+// Copies each trainable tensor from the file key `key_of(name)`; every tensor of the file
+// must find its place (a classifier saved for SEQ_CLS on a base loaded without one would
+// otherwise be dropped without a word).
 template <typename KeyOf>
 void copy_tensors(const AppliedMethod& method, const SafetensorsFile& file, KeyOf key_of) {
   torch::NoGradGuard no_grad;
+  std::set<std::string> used;
   for (const auto& [name, tensor] : method.trainable()) {
     const std::string key = key_of(name);
+    used.insert(key);
     if (!file.contains(key)) {
       throw make_error("adapter tensor '" + key + "' is missing", file.path().string(),
                        "The adapter was saved for a different model or method settings.");
@@ -40,9 +45,36 @@ void copy_tensors(const AppliedMethod& method, const SafetensorsFile& file, KeyO
     }
     tensor.copy_(stored);
   }
+  for (const std::string& key : file.names()) {
+    if (used.count(key) == 0) {
+      throw make_error(
+          "adapter tensor '" + key + "' has no place in " + method.model()->architecture(),
+          file.path().string(),
+          "The adapter was trained with another head or model; load the base "
+          "model with the adapter's task (its adapter_config.json task_type).");
+    }
+  }
 }
 
 }  // namespace
+
+AdapterHead adapter_head(const std::filesystem::path& folder) {
+  const std::filesystem::path config_path = folder / "adapter_config.json";
+  const nlohmann::json adapter =
+      tokenizer_json::parse(read_file(config_path), config_path.string());
+  AdapterHead head;
+  const nlohmann::json task_type = adapter.value("task_type", nlohmann::json());
+  if (!task_type.is_string() || task_type.get<std::string>() != "SEQ_CLS") return head;
+  head.task = ModelTask::kSequenceClassification;
+  const SafetensorsFile file(folder / "adapter_model.safetensors");
+  for (const std::string& name : file.names()) {
+    const auto& shape = file.entry(name).shape;
+    const bool head_weight = name.find(".classifier.weight") != std::string::npos ||
+                             name.find(".score.weight") != std::string::npos;
+    if (head_weight && shape.size() == 2) head.num_labels = shape[0];
+  }
+  return head;
+}
 
 std::unique_ptr<AppliedMethod> load_adapter(std::shared_ptr<LanguageModel> model,
                                             const std::filesystem::path& folder,

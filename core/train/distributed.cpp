@@ -4,9 +4,14 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+// LibTorch as Python's torch wheels ship it has no Gloo headers: such a build trains in one
+// process and says so when asked for more (Debian's LibTorch has them).
+#if __has_include(<gloo/algorithm.h>)
+#define TB_HAVE_GLOO 1
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#endif
 
 #include <cerrno>
 #include <climits>
@@ -72,6 +77,7 @@ struct Peer {
   int64_t pid = 0;   // its process id there
 };
 
+#ifdef TB_HAVE_GLOO
 class GlooGroup;
 
 class GlooPending final : public PendingReduce {
@@ -256,6 +262,8 @@ void GlooPending::wait() {
   group_.guard(what_, [&] { work_->wait(); });
 }
 
+#endif  // TB_HAVE_GLOO
+
 }  // namespace
 
 DistributedEnv parse_distributed_env(const std::function<const char*(const char*)>& get) {
@@ -314,7 +322,14 @@ DistributedEnv read_distributed_env() {
 
 std::unique_ptr<Distributed> Distributed::connect(const DistributedEnv& env,
                                                   const DistributedOptions& options) {
+#ifdef TB_HAVE_GLOO
   return std::make_unique<GlooGroup>(env, options);
+#else
+  (void)options;
+  throw make_error(
+      "this build's LibTorch has no Gloo (WORLD_SIZE is " + std::to_string(env.world_size) + ")",
+      "launcher", "Train in one process, or build tunebench against a LibTorch with Gloo.");
+#endif
 }
 
 }  // namespace tb

@@ -40,8 +40,9 @@ namespace tb {
 
 void read_cuda_memory(MemoryStats& stats, int device) {
   const auto totals = c10::cuda::CUDACachingAllocator::getDeviceStats(device);
-  constexpr size_t kAggregate =
-      static_cast<size_t>(c10::cuda::CUDACachingAllocator::StatType::AGGREGATE);
+  // StatType::AGGREGATE is index 0 in every LibTorch; the enum moved namespaces in 2.x
+  // (c10::CachingAllocator), so it is not named here.
+  constexpr size_t kAggregate = 0;
   stats.cuda_allocated_bytes = totals.allocated_bytes[kAggregate].current;
   stats.cuda_reserved_bytes = totals.reserved_bytes[kAggregate].current;
   stats.cuda_peak_bytes = totals.allocated_bytes[kAggregate].peak;
