@@ -4,11 +4,11 @@
 
 #include <cmath>
 #include <nlohmann/json.hpp>
-#include <regex>
 
 #include "core/export/gguf_vocab.h"
 #include "core/models/llama.h"
 #include "core/util/error.h"
+#include "core/util/text.h"
 
 namespace tb {
 
@@ -92,11 +92,17 @@ std::optional<std::string> gguf_tensor_name(const std::string& name) {
       {"mlp.gate_proj", "ffn_gate"},       {"mlp.up_proj", "ffn_up"},
       {"mlp.down_proj", "ffn_down"},
   };
-  static const std::regex layer(R"(model\.layers\.(\d+)\.(.+)\.(weight|bias))");
-  std::smatch match;
-  if (!std::regex_match(name, match, layer)) return std::nullopt;
+  // "model.layers.<n>.<module>.(weight|bias)"
+  const std::string prefix = "model.layers.";
+  if (name.rfind(prefix, 0) != 0) return std::nullopt;
+  const auto layer = find_numbered_component(name, prefix.size() - 1);
+  if (!layer || layer->begin != prefix.size() || layer->end == name.size()) return std::nullopt;
+  const size_t last_dot = name.rfind('.');
+  const std::string kind = name.substr(last_dot + 1);
+  if (last_dot <= layer->end + 1 || (kind != "weight" && kind != "bias")) return std::nullopt;
+  const std::string module = name.substr(layer->end + 1, last_dot - layer->end - 1);
   for (const auto& [from, to] : per_layer) {
-    if (match[2] == from) return "blk." + match[1].str() + "." + to + "." + match[3].str();
+    if (module == from) return "blk." + std::to_string(layer->number) + "." + to + "." + kind;
   }
   return std::nullopt;
 }

@@ -1,7 +1,6 @@
 #include "core/methods/freeze.h"
 
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <set>
 
 #include "core/models/loader.h"
@@ -19,10 +18,16 @@ struct LayerName {
 };
 
 LayerName parse_layer_name(const std::string& name) {
-  static const std::regex pattern(R"(\.(\d+)\.([^.]+))");
-  std::smatch match;
-  if (!std::regex_search(name, match, pattern)) return {};
-  return {std::stoll(match[1].str()), match[2].str()};
+  // The first ".<digits>.<module>" (a non-empty module after the number).
+  for (auto found = find_numbered_component(name); found;
+       found = find_numbered_component(name, found->end)) {
+    if (found->end + 1 >= name.size() || name[found->end + 1] == '.') continue;
+    const size_t module_end = name.find('.', found->end + 1);
+    return {found->number, name.substr(found->end + 1, module_end == std::string::npos
+                                                           ? std::string::npos
+                                                           : module_end - found->end - 1)};
+  }
+  return {};
 }
 
 // Whether `module` names a whole dotted component run of `name` ("classifier" matches

@@ -7,7 +7,6 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <regex>
 
 #include "core/config/config_validation.h"
 #include "core/train/lr_schedule.h"
@@ -162,9 +161,16 @@ namespace {
 // The transformer layer a parameter belongs to ("model.layers.3.…", "bert.encoder.layer.3.…"),
 // or -1 for the embeddings, final norm, head and method tensors outside the layers.
 int64_t layer_index(const std::string& name) {
-  static const std::regex pattern(R"(\.layers?\.(\d+)\.)");
-  std::smatch match;
-  return std::regex_search(name, match, pattern) ? std::stoll(match[1].str()) : -1;
+  // The first ".layer.<n>." or ".layers.<n>.".
+  for (auto found = find_numbered_component(name); found;
+       found = find_numbered_component(name, found->end)) {
+    const std::string_view before = std::string_view(name).substr(0, found->begin);
+    const bool in_layers = before.size() >= 7 &&
+                           (before.substr(before.size() - 7) == ".layer." ||
+                            (before.size() >= 8 && before.substr(before.size() - 8) == ".layers."));
+    if (in_layers && found->end < name.size()) return found->number;
+  }
+  return -1;
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "core/io/hf_folder.h"
 #include "core/runs/run_recorder.h"
 #include "core/train/run_setup.h"
+#include "core/util/device.h"
 #include "core/util/error.h"
 #include "core/util/paths.h"
 
@@ -77,7 +78,7 @@ RunJobResult run_job(const RunConfig& input, const RunJobOptions& options,
   row.method = method_label(config);
   row.model_path = config.model.model_name_or_path;
   row.dataset = config.data.dataset.empty() ? "" : config.data.dataset.front();
-  row.device = options.device;
+  row.device = device_label(config.training.device);
   if (group) row.device += ", " + std::to_string(group->world_size()) + " processes";
   row.config_yaml = config_to_yaml(config);
   row.output_dir = config.output.output_dir;

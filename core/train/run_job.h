@@ -16,7 +16,6 @@ namespace tb {
 /// How to run.
 struct RunJobOptions {
   RunStoreOptions store;               // the run history (default: $TB_DB or the XDG data dir)
-  std::string device = "cpu";          // recorded in the history
   int threads = 0;                     // intra-op threads for the run; 0 = the runtime's
   Distributed* distributed = nullptr;  // data parallel: the connected ranks (null = alone).
                                        // Rank 0 records the run and writes every file

@@ -16,6 +16,7 @@
 #include "core/methods/verbalizer.h"
 #include "core/models/loader.h"
 #include "core/train/shard_source.h"
+#include "core/util/device.h"
 #include "core/util/error.h"
 #include "core/util/text.h"
 
@@ -30,11 +31,12 @@ namespace {
 class LoaderSource final : public BatchSource {
  public:
   LoaderSource(data::Loader loader, bool class_labels,
-               std::optional<data::MlmMaskingOptions> masking = std::nullopt, uint64_t seed = 0)
+               std::optional<data::MlmMaskingOptions> masking, uint64_t seed, torch::Device device)
       : loader_(std::move(loader)),
         class_labels_(class_labels),
         masking_(std::move(masking)),
-        seed_(seed) {}
+        seed_(seed),
+        device_(device) {}
   int64_t batches_per_epoch() const override { return loader_.batches_per_epoch(); }
   ModelBatch batch(int64_t epoch, int64_t index) override {
     data::Cursor cursor;
@@ -53,6 +55,14 @@ class LoaderSource final : public BatchSource {
       std::tie(model_batch.input_ids, model_batch.labels) =
           data::mask_tokens(batch.input_ids, batch.attention_mask, *masking_, batch_seed);
     }
+    if (!device_.is_cpu()) {
+      // Collated (and masked) on the CPU, where the data is; then to the model's device.
+      for (torch::Tensor* tensor :
+           {&model_batch.input_ids, &model_batch.attention_mask, &model_batch.token_type_ids,
+            &model_batch.labels, &model_batch.mask_positions}) {
+        if (tensor->defined()) *tensor = tensor->to(device_, /*non_blocking=*/true);
+      }
+    }
     return model_batch;
   }
 
@@ -61,6 +71,7 @@ class LoaderSource final : public BatchSource {
   bool class_labels_;
   std::optional<data::MlmMaskingOptions> masking_;
   uint64_t seed_;
+  torch::Device device_;  // where the batches go (the model's device)
 };
 
 int32_t id_of(const Tokenizer& tokenizer, const std::string& token) {
@@ -183,6 +194,8 @@ PreparedModel prepare_model(const RunConfig& config) {
   // transformers scripts call set_seed before from_pretrained: the same config gives the same
   // run.
   torch::manual_seed(static_cast<uint64_t>(config.training.seed));
+  run.device = resolve_device(config.training.device);
+  load.device = run.device;
   LoadedModel loaded = load_model(folder, load);
   run.model = loaded.model;
   if (run.task == "verbalizer") {
@@ -207,6 +220,9 @@ PreparedModel prepare_model(const RunConfig& config) {
                    ? apply_method(run.model, config)
                    : load_adapter(run.model, config.model.adapter_name_or_path, config);
   run.model = run.method->model();  // P-tuning v2 wraps the model: train the wrapper
+  // What the method added (LoRA's A and B, the prefix) is drawn on the CPU, so the same seed
+  // gives the same run on every device; then it joins the model.
+  run.model->to(run.device);
   return run;
 }
 
@@ -275,6 +291,7 @@ PreparedRun prepare_run(const RunConfig& config, const PrepareOptions& options) 
                      "Name one training file (and at most one eval file).");
   }
   PreparedModel prepared = prepare_model(config);
+  const torch::Device prepared_device = prepared.device;
   PreparedRun run;
   run.config = config;
   run.task = prepared.task;
@@ -327,7 +344,7 @@ PreparedRun prepare_run(const RunConfig& config, const PrepareOptions& options) 
     run.train_examples = static_cast<int64_t>(train_examples.size());
     run.train = std::make_unique<LoaderSource>(
         data::Loader(std::move(train_examples), sampler, collate), class_labels, masking,
-        static_cast<uint64_t>(config.training.seed));
+        static_cast<uint64_t>(config.training.seed), prepared_device);
     if (options.world_size > 1) {
       run.train = std::make_unique<ShardedBatchSource>(std::move(run.train), options.rank,
                                                        options.world_size);
@@ -344,7 +361,7 @@ PreparedRun prepare_run(const RunConfig& config, const PrepareOptions& options) 
     // Eval masks are fixed (another seed than training's), so eval losses compare over time.
     run.eval = std::make_unique<LoaderSource>(
         data::Loader(std::move(eval_examples), eval_sampler, collate), class_labels, masking,
-        static_cast<uint64_t>(config.training.seed) + 1);
+        static_cast<uint64_t>(config.training.seed) + 1, prepared_device);
     if (chat && config.output.predict_with_generate) {
       run.exact_match = std::make_shared<ExactMatchSet>();
       for (const int64_t row : subset.eval) {

@@ -30,6 +30,7 @@ struct PreparedModel {
   std::shared_ptr<LanguageModel> model;   // loaded with the task's head (wrapped by the method)
   std::unique_ptr<AppliedMethod> method;  // applied, or the configured adapter loaded
   std::vector<std::string> notes;         // things the user should know (head initialised…)
+  torch::Device device = torch::kCPU;     // where the model and its batches are (training.device)
 };
 
 /// A run ready to train.

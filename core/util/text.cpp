@@ -51,4 +51,21 @@ std::string format_mib(int64_t bytes) {
   return text;
 }
 
+std::optional<NumberedComponent> find_numbered_component(std::string_view name, size_t from) {
+  for (size_t dot = name.find('.', from); dot != std::string_view::npos;
+       dot = name.find('.', dot + 1)) {
+    const size_t begin = dot + 1;
+    size_t end = begin;
+    while (end < name.size() && name[end] >= '0' && name[end] <= '9') ++end;
+    const bool whole_component = end == name.size() || name[end] == '.';
+    if (end == begin || !whole_component || end - begin > 18) continue;
+    NumberedComponent found;
+    found.begin = begin;
+    found.end = end;
+    for (size_t i = begin; i < end; ++i) found.number = found.number * 10 + (name[i] - '0');
+    return found;
+  }
+  return std::nullopt;
+}
+
 }  // namespace tb

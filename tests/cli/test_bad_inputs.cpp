@@ -219,6 +219,10 @@ QList<Case> cases() {
       {"train", "c.yaml", "--set", "output_dir=out"},
       {"antidisestablishmentarianism"}};
   all << Case{"unknown preset", [](const QDir&) {}, {"train", "A-lorra", "--dry-run"}, {"A-lorra"}};
+  all << Case{"a CUDA device this machine does not have",
+              [](const QDir& d) { write(d, "c.yaml", config_yaml("device: cuda:7\n")); },
+              {"train", "c.yaml", "--set", "output_dir=out"},
+              {"training.device", "cuda:7", "CUDA device"}};
   all << Case{"resume from a folder that is no checkpoint",
               [](const QDir& d) {
                 write(d, "c.yaml", config_yaml(""));

@@ -66,6 +66,27 @@ class TestUtil : public QObject {
     QCOMPARE(tb::join({"a", "b", "c"}, ", "), std::string("a, b, c"));
   }
 
+  void numberedComponentsAreWholeDigitComponents() {
+    const auto layer = tb::find_numbered_component("model.layers.12.mlp.up_proj.weight");
+    QVERIFY(layer.has_value());
+    QCOMPARE(layer->number, int64_t{12});
+    QCOMPARE(layer->begin, size_t{13});
+    QCOMPARE(layer->end, size_t{15});
+    // "h2o" and "x1" are not numbers; the number at the very end counts.
+    QVERIFY(!tb::find_numbered_component("h2o.x1.weight").has_value());
+    const auto last = tb::find_numbered_component("a.b7.40");
+    QVERIFY(last.has_value());
+    QCOMPARE(last->number, int64_t{40});
+    // From a position on: the next one.
+    const auto second = tb::find_numbered_component("encoder.layer.3.output.7.x", 16);
+    QVERIFY(second.has_value());
+    QCOMPARE(second->number, int64_t{7});
+    // No leading dot, too many digits, empty component: none.
+    QVERIFY(!tb::find_numbered_component("12.weight").has_value());
+    QVERIFY(!tb::find_numbered_component("a.1234567890123456789.b").has_value());
+    QVERIFY(!tb::find_numbered_component("a..b").has_value());
+  }
+
   void atomicWriteCreatesAndReplaces() {
     QTemporaryDir dir;
     const fs::path target = fs::path(dir.path().toStdString()) / "config.yaml";
