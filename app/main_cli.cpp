@@ -10,6 +10,7 @@
 
 #include "app/cli/command.h"
 #include "core/util/blas_core.h"
+#include "core/util/crash_report.h"
 #include "core/util/error.h"
 #include "core/util/runtime.h"
 #include "core/util/text.h"
@@ -73,6 +74,7 @@ tb::LossPlotRenderer loss_plot_renderer() {
 
 int main(int argc, char** argv) {
   tb::use_best_blas_kernels(argv);  // may re-execute: first, before any thread starts
+  tb::install_crash_report("tunebench-cli");
   using namespace tb::cli;
   CLI::App app{
       "tunebench-cli: fine-tune language models from a YAML file (same engine as the "

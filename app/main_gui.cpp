@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "core/util/blas_core.h"
+#include "core/util/crash_report.h"
 #include "core/util/error.h"
 #include "core/util/runtime.h"
 #include "ui/app_setup.h"
@@ -19,6 +20,7 @@
 
 int main(int argc, char** argv) {
   tb::use_best_blas_kernels(argv);  // may re-execute: first, before any thread starts
+  tb::install_crash_report("tunebench");
   QElapsedTimer since_start;
   since_start.start();
   QApplication app(argc, argv);

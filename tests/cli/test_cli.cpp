@@ -7,6 +7,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <signal.h>
+
 namespace {
 
 struct CliResult {
@@ -285,6 +287,40 @@ class TestCli : public QObject {
     result = run_cli({"init-model", "--arch", "bert", "--out", dir.path() + "/m"});
     QCOMPARE(result.exit_code, 1);
     QVERIFY2(result.err.contains("vocabulary size unknown"), qPrintable(result.err));
+  }
+
+  void aCrashEndsWithAReportAndTheSignal() {
+    // A fatal signal gets a report with the stack (core/util/crash_report.h), then the default
+    // action: the shell still sees "killed by SIGSEGV".
+    QTemporaryDir dir;
+    QFile tokenizer(dir.path() + "/tokenizer.json");
+    QVERIFY(tokenizer.open(QIODevice::WriteOnly));
+    tokenizer.write(R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}}})");
+    tokenizer.close();
+    QProcess process;
+    process.start(TB_CLI_PATH, {"tokenize", tokenizer.fileName(), "--file", "/dev/stdin"});
+    QVERIFY(process.waitForStarted());
+    // The handler is in place once the kernel lists SIGSEGV (bit 10) among the caught signals.
+    const QString status = QString("/proc/%1/status").arg(process.processId());
+    bool caught = false;
+    for (int attempt = 0; attempt < 200 && !caught; ++attempt) {
+      QFile file(status);
+      if (file.open(QIODevice::ReadOnly)) {
+        for (const QByteArray& line : file.readAll().split('\n')) {
+          if (line.startsWith("SigCgt:"))
+            caught = (line.mid(7).trimmed().toULongLong(nullptr, 16) >> 10) & 1;
+        }
+      }
+      if (!caught) QTest::qWait(25);
+    }
+    QVERIFY2(caught, "the CLI never installed its SIGSEGV handler");
+    QCOMPARE(::kill(static_cast<pid_t>(process.processId()), SIGSEGV), 0);
+    QVERIFY(process.waitForFinished(10000));
+    QCOMPARE(process.exitStatus(), QProcess::CrashExit);
+    QCOMPARE(process.exitCode(), SIGSEGV);
+    const QString err = QString::fromUtf8(process.readAllStandardError());
+    QVERIFY2(err.contains("tunebench-cli: internal error: Segmentation fault"), qPrintable(err));
+    QVERIFY2(err.contains("stack:") && err.contains("main"), qPrintable(err));
   }
 
   void noCommandPrintsWhatIsNeeded() {
