@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <tuple>
 #include <utility>
 
@@ -213,13 +214,36 @@ PreparedModel prepare_model(const RunConfig& config) {
     }
     run.model = make_verbalizer_model(run.model, label_ids);
   }
-  for (const std::string& name : loaded.report.initialised) {
-    run.notes.push_back("initialised " + name + " (not in the checkpoint; it will be trained)");
-  }
   run.method = config.model.adapter_name_or_path.empty()
                    ? apply_method(run.model, config)
                    : load_adapter(run.model, config.model.adapter_name_or_path, config);
   run.model = run.method->model();  // P-tuning v2 wraps the model: train the wrapper
+  // A freshly initialised head tensor the method neither trains nor saves (e.g. BERT's pooler
+  // under LoRA on a masked-LM checkpoint) is random on every load: the adapter alone cannot
+  // reproduce the trained model's outputs.
+  std::set<std::string> trained;
+  for (const auto& [name, tensor] : run.method->trainable()) trained.insert(name);
+  const bool saves_adapter = run.method->name() == "lora" || run.method->name() == "ptuning";
+  std::set<std::string> warned;  // one warning per head module, not per tensor
+  for (const std::string& name : loaded.report.initialised) {
+    if (trained.count(name) > 0 || !saves_adapter) {
+      run.notes.push_back("initialised " + name + " (not in the checkpoint; it will be trained)");
+      continue;
+    }
+    std::string module;  // the head's own name ("bert.pooler." → "pooler")
+    for (std::string prefix : loaded.model->head_prefixes()) {
+      if (name.rfind(prefix, 0) != 0) continue;
+      while (!prefix.empty() && prefix.back() == '.') prefix.pop_back();
+      module = prefix.substr(prefix.rfind('.') + 1);
+    }
+    if (!warned.insert(module).second) continue;
+    run.notes.push_back("warning: " + name.substr(0, name.rfind('.')) +
+                        " is not in the checkpoint, so it starts random, and " +
+                        run.method->name() +
+                        " neither trains nor saves it: PEFT, loading the adapter, draws it anew "
+                        "and will not reproduce this model's outputs. Add '" +
+                        module + "' to additional_target (PEFT's modules_to_save).");
+  }
   // What the method added (LoRA's A and B, the prefix) is drawn on the CPU, so the same seed
   // gives the same run on every device; then it joins the model.
   run.model->to(run.device);
