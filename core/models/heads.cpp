@@ -1,5 +1,6 @@
 #include "core/models/heads.h"
 
+#include "core/nn/cross_entropy.h"
 #include "core/nn/mlp.h"
 
 namespace tb {
@@ -14,16 +15,13 @@ torch::Tensor causal_lm_loss(const torch::Tensor& logits, const torch::Tensor& l
       torch::cat({on_device.slice(1, 1),
                   torch::full({on_device.size(0), 1}, kIgnoreIndex, on_device.options())},
                  1);
-  return torch::nn::functional::cross_entropy(
-      logits.to(torch::kFloat32).reshape({-1, logits.size(-1)}), shifted_labels.reshape({-1}),
-      torch::nn::functional::CrossEntropyFuncOptions().ignore_index(kIgnoreIndex));
+  return token_cross_entropy(logits.to(torch::kFloat32).reshape({-1, logits.size(-1)}),
+                             shifted_labels.reshape({-1}));
 }
 
 torch::Tensor masked_lm_loss(const torch::Tensor& logits, const torch::Tensor& labels) {
-  return torch::nn::functional::cross_entropy(
-      logits.to(torch::kFloat32).reshape({-1, logits.size(-1)}),
-      labels.to(logits.device()).reshape({-1}),
-      torch::nn::functional::CrossEntropyFuncOptions().ignore_index(kIgnoreIndex));
+  return token_cross_entropy(logits.to(torch::kFloat32).reshape({-1, logits.size(-1)}),
+                             labels.to(logits.device()).reshape({-1}));
 }
 
 torch::Tensor classification_loss(const torch::Tensor& logits, const torch::Tensor& labels) {

@@ -15,6 +15,7 @@
 #include "core/models/loader.h"
 #include "core/models/registry.h"
 #include "core/nn/attention.h"
+#include "core/nn/cross_entropy.h"
 #include "core/nn/rotary.h"
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
@@ -120,6 +121,31 @@ const std::vector<std::vector<int64_t>> kRows = {{5, 9, 2, 33, 17, 4, 8}, {11, 3
 class TestModels : public QObject {
   Q_OBJECT
  private slots:
+  void tokenCrossEntropyMatchesTorch() {
+    // Value and gradient against torch's cross_entropy, skipped rows included; large logits
+    // (a confident model) stay finite.
+    torch::manual_seed(3);
+    const torch::Tensor logits = (torch::randn({37, 301}) * 30).requires_grad_(true);
+    torch::Tensor targets = torch::randint(0, 301, {37}, torch::kInt64);
+    targets.index_put_({torch::arange(0, 37, 4)}, tb::kIgnoreIndex);
+    const torch::Tensor ours = tb::token_cross_entropy(logits, targets);
+    const torch::Tensor our_grad = torch::autograd::grad({ours * 1.7}, {logits})[0];
+    const torch::Tensor theirs = torch::nn::functional::cross_entropy(
+        logits, targets,
+        torch::nn::functional::CrossEntropyFuncOptions().ignore_index(tb::kIgnoreIndex));
+    const torch::Tensor their_grad = torch::autograd::grad({theirs * 1.7}, {logits})[0];
+    QVERIFY(std::isfinite(ours.item<double>()));
+    QVERIFY2(std::abs(ours.item<double>() - theirs.item<double>()) < 1e-5 * theirs.item<double>(),
+             qPrintable(QString("%1 vs %2").arg(ours.item<double>()).arg(theirs.item<double>())));
+    const double worst = (our_grad - their_grad).abs().max().item<double>();
+    QVERIFY2(worst < 1e-7, qPrintable(QString::number(worst)));
+    QCOMPARE(our_grad.index({0}).abs().sum().item<double>(), 0.0);  // a skipped row
+    // Every target skipped: NaN, as torch gives.
+    const torch::Tensor none = torch::full({3}, tb::kIgnoreIndex, torch::kInt64);
+    QVERIFY(
+        std::isnan(tb::token_cross_entropy(logits.detach().slice(0, 0, 3), none).item<double>()));
+  }
+
   void initTestCase() { torch::set_num_threads(1); }
 
   void tensorNamesMatchTransformers() {
