@@ -132,6 +132,9 @@ Command add_train_command(CLI::App& app) {
               std::cout << config_to_yaml(config) << "\n# " << prepared.method->report().text()
                         << "\n# data: " << prepared.subset_summary << "\n";
               for (const std::string& note : prepared.notes) std::cout << "# " << note << "\n";
+              for (const std::string& warning : prepared.warnings) {
+                std::cout << "# warning: " << warning << "\n";
+              }
               return kExitOk;
             }
 

@@ -165,10 +165,13 @@ int64_t layer_index(const std::string& name) {
   for (auto found = find_numbered_component(name); found;
        found = find_numbered_component(name, found->end)) {
     const std::string_view before = std::string_view(name).substr(0, found->begin);
-    const bool in_layers = before.size() >= 7 &&
-                           (before.substr(before.size() - 7) == ".layer." ||
-                            (before.size() >= 8 && before.substr(before.size() - 8) == ".layers."));
-    if (in_layers && found->end < name.size()) return found->number;
+    const auto ends_with = [&](std::string_view suffix) {
+      return before.size() >= suffix.size() &&
+             before.substr(before.size() - suffix.size()) == suffix;
+    };
+    if ((ends_with(".layer.") || ends_with(".layers.")) && found->end < name.size()) {
+      return found->number;
+    }
   }
   return -1;
 }

@@ -120,10 +120,10 @@ RunJobResult run_job(const RunConfig& input, const RunJobOptions& options,
     result.trainable_text = prepared.method->report().text();
     recorder.log_event("info", result.trainable_text);
     recorder.log_event("info", "data: " + prepared.subset_summary);
-    for (const std::string& note : prepared.notes) {
-      const bool warning = note.rfind("warning: ", 0) == 0;
-      recorder.log_event(warning ? "warning" : "info", note);
-      if (warning && callbacks.on_event) callbacks.on_event("warning", note.substr(9));
+    for (const std::string& note : prepared.notes) recorder.log_event("info", note);
+    for (const std::string& warning : prepared.warnings) {
+      recorder.log_event("warning", warning);
+      if (callbacks.on_event) callbacks.on_event("warning", warning);
     }
     if (on_prepared) on_prepared(result);
 

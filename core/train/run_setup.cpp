@@ -237,12 +237,12 @@ PreparedModel prepare_model(const RunConfig& config) {
       module = prefix.substr(prefix.rfind('.') + 1);
     }
     if (!warned.insert(module).second) continue;
-    run.notes.push_back("warning: " + name.substr(0, name.rfind('.')) +
-                        " is not in the checkpoint, so it starts random, and " +
-                        run.method->name() +
-                        " neither trains nor saves it: PEFT, loading the adapter, draws it anew "
-                        "and will not reproduce this model's outputs. Add '" +
-                        module + "' to additional_target (PEFT's modules_to_save).");
+    run.warnings.push_back(name.substr(0, name.rfind('.')) +
+                           " is not in the checkpoint, so it starts random, and " +
+                           run.method->name() +
+                           " neither trains nor saves it: PEFT, loading the adapter, draws it anew "
+                           "and will not reproduce this model's outputs. Add '" +
+                           module + "' to additional_target (PEFT's modules_to_save).");
   }
   // What the method added (LoRA's A and B, the prefix) is drawn on the CPU, so the same seed
   // gives the same run on every device; then it joins the model.
@@ -315,7 +315,6 @@ PreparedRun prepare_run(const RunConfig& config, const PrepareOptions& options) 
                      "Name one training file (and at most one eval file).");
   }
   PreparedModel prepared = prepare_model(config);
-  const torch::Device prepared_device = prepared.device;
   PreparedRun run;
   run.config = config;
   run.task = prepared.task;
@@ -323,6 +322,7 @@ PreparedRun prepare_run(const RunConfig& config, const PrepareOptions& options) 
   run.model = prepared.model;
   run.method = std::move(prepared.method);
   run.notes = std::move(prepared.notes);
+  run.warnings = std::move(prepared.warnings);
   const data::TokenizerFns fns = tokenizer_functions(run.tokenizer);
   const data::TaskOptions task = task_options(config, run.task, run.tokenizer);
   const bool class_labels =
@@ -368,7 +368,7 @@ PreparedRun prepare_run(const RunConfig& config, const PrepareOptions& options) 
     run.train_examples = static_cast<int64_t>(train_examples.size());
     run.train = std::make_unique<LoaderSource>(
         data::Loader(std::move(train_examples), sampler, collate), class_labels, masking,
-        static_cast<uint64_t>(config.training.seed), prepared_device);
+        static_cast<uint64_t>(config.training.seed), prepared.device);
     if (options.world_size > 1) {
       run.train = std::make_unique<ShardedBatchSource>(std::move(run.train), options.rank,
                                                        options.world_size);
@@ -385,7 +385,7 @@ PreparedRun prepare_run(const RunConfig& config, const PrepareOptions& options) 
     // Eval masks are fixed (another seed than training's), so eval losses compare over time.
     run.eval = std::make_unique<LoaderSource>(
         data::Loader(std::move(eval_examples), eval_sampler, collate), class_labels, masking,
-        static_cast<uint64_t>(config.training.seed) + 1, prepared_device);
+        static_cast<uint64_t>(config.training.seed) + 1, prepared.device);
     if (chat && config.output.predict_with_generate) {
       run.exact_match = std::make_shared<ExactMatchSet>();
       for (const int64_t row : subset.eval) {

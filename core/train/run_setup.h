@@ -30,6 +30,7 @@ struct PreparedModel {
   std::shared_ptr<LanguageModel> model;   // loaded with the task's head (wrapped by the method)
   std::unique_ptr<AppliedMethod> method;  // applied, or the configured adapter loaded
   std::vector<std::string> notes;         // things the user should know (head initialised…)
+  std::vector<std::string> warnings;      // things that will go wrong unless the user acts
   torch::Device device = torch::kCPU;     // where the model and its batches are (training.device)
 };
 
@@ -47,6 +48,7 @@ struct PreparedRun {
   int64_t eval_examples = 0;                   // examples in the eval subset
   std::string subset_summary;                  // "train 500 of 4000 / eval 100 of 1000, seed 42"
   std::vector<std::string> notes;              // things the user should know (head initialised…)
+  std::vector<std::string> warnings;           // things that will go wrong unless the user acts
 };
 
 /// The data layer's view of a tokenizer: encode without specials, plus the special ids the

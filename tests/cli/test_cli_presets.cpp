@@ -81,6 +81,22 @@ class TestCliPresets : public QObject {
     qputenv("TB_DB", dir_.filePath("runs.db").toUtf8());
   }
 
+  void randomHeadTheAdapterDropsIsWarnedOf() {
+    // The demo BERT has no pooler: recipe A-lora trains and saves it (its fallback_set);
+    // without it in additional_target the adapter could not reproduce the model: a warning.
+    const Run kept = run({"train", "A-lora", "--dry-run"}, dir_.path());
+    QVERIFY2(kept.exit_code == 0, qPrintable(kept.err));
+    QVERIFY2(kept.out.contains("# initialised bert.pooler.dense.weight"), qPrintable(kept.out));
+    QVERIFY2(!kept.out.contains("warning: bert.pooler"), qPrintable(kept.out));
+    const Run dropped =
+        run({"train", "A-lora", "--dry-run", "--set", "additional_target=classifier"}, dir_.path());
+    QVERIFY2(dropped.exit_code == 0, qPrintable(dropped.err));
+    QVERIFY2(dropped.out.contains("# warning: bert.pooler.dense is not in the checkpoint") &&
+                 dropped.out.contains("Add 'pooler' to additional_target"),
+             qPrintable(dropped.out));
+    QCOMPARE(dropped.out.count("warning: bert.pooler"), 1);  // once per module
+  }
+
   void recipeA_data() {
     QTest::addColumn<QString>("preset");
     QTest::addColumn<bool>("beats_majority");
