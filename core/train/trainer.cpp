@@ -362,6 +362,7 @@ TrainResult train(const TrainingJob& job, const TrainerCallbacks& callbacks,
   }
   if (result.outcome == TrainOutcome::kCompleted) checkpoint("end");
   result.steps = state.step;
+  release_unused_memory();  // the steps' activations, kept in the heap while training
   return result;
 }
 

@@ -4,6 +4,7 @@
 #include <ATen/Parallel.h>
 #include <ATen/Version.h>
 #include <dlfcn.h>
+#include <malloc.h>
 #include <sched.h>
 #include <torch/version.h>
 
@@ -11,6 +12,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -132,10 +134,21 @@ void apply_runtime_threads() {
   if (threads > 0 && at::get_num_threads() != threads) at::set_num_threads(threads);
 }
 
+void keep_freed_memory() {
+  // A fixed mmap threshold also stops glibc from moving it per free, which is what lets large
+  // blocks come and go as fresh mappings; trimming waits for release_unused_memory().
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
+  mallopt(M_TOP_PAD, 64 << 20);
+}
+
+void release_unused_memory() { malloc_trim(0); }
+
 const RuntimeInfo& init_runtime(const RuntimeOptions& options) {
   RuntimeInfo& info = runtime_info();
   static std::once_flag once;
   std::call_once(once, [&] {
+    if (options.keep_freed_memory) keep_freed_memory();
     info.usable_cores = usable_cores();
     resolve_threads(options, std::getenv("TB_THREADS"), info.usable_cores, info);
     at::set_num_threads(info.threads);

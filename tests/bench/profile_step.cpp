@@ -2,10 +2,13 @@
 // the next steps with LibTorch's profiler and prints the operators by self time (time inside
 // the operator minus the operators it called), summed over the recorded steps.
 // Usage: profile_step CONFIG.yaml [key=value …]   (e.g. model_name_or_path=/path/to/model)
+// With TB_PROFILE_TRACE=FILE set it also writes the Chrome trace there.
 #include <torch/csrc/autograd/profiler_legacy.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -88,6 +91,9 @@ int main(int argc, char** argv) {
   };
   tb::train(job, callbacks, nullptr);
   profile.reset();  // writes the trace
+  if (const char* path = std::getenv("TB_PROFILE_TRACE")) {
+    std::ofstream(path) << trace.str();  // for chrome://tracing or a script
+  }
   const std::map<std::string, double> self = self_times(nlohmann::json::parse(trace.str()));
   std::vector<std::pair<double, std::string>> sorted;
   double total = 0;
