@@ -1,6 +1,10 @@
 #include "core/nn/cross_entropy.h"
 
 #include "core/models/heads.h"
+#include "core/nn/cross_entropy_cpu.h"
+
+#include <stdexcept>
+#include <string>
 
 namespace tb {
 
@@ -9,6 +13,41 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::tensor_list;
 
+// fp32 on the CPU: the fused kernel computes the loss and the gradient in the forward pass
+// (the loss is the graph's end, so the gradient only needs the incoming scalar's factor).
+class FusedTokenCrossEntropy final : public torch::autograd::Function<FusedTokenCrossEntropy> {
+ public:
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& logits,
+                               const torch::Tensor& targets) {
+    RECORD_FUNCTION("tb::fused_token_cross_entropy", std::vector<c10::IValue>());
+    const torch::Tensor rows = logits.contiguous();
+    const torch::Tensor labels = targets.to(torch::kInt64).contiguous();
+    const int64_t kept = (labels != kIgnoreIndex).sum().item<int64_t>();
+    torch::Tensor gradient;
+    if (logits.requires_grad()) gradient = torch::empty_like(rows);
+    CrossEntropyRows job;
+    job.logits = rows.data_ptr<float>();
+    job.targets = labels.data_ptr<int64_t>();
+    job.rows = rows.size(0);
+    job.vocab = rows.size(1);
+    job.gradient_scale = 1.0f / static_cast<float>(kept);
+    job.gradient = gradient.defined() ? gradient.data_ptr<float>() : nullptr;
+    const double total = cross_entropy_rows(job);
+    ctx->saved_data["gradient"] = gradient;
+    // 0 / 0 = NaN when every target is skipped, as torch gives.
+    return torch::scalar_tensor(total / static_cast<double>(kept), logits.options());
+  }
+
+  static tensor_list backward(AutogradContext* ctx, tensor_list grad_outputs) {
+    const torch::Tensor gradient = ctx->saved_data["gradient"].toTensor();
+    const torch::Tensor& incoming = grad_outputs[0];
+    // The usual loss.backward() passes 1: hand the gradient over without another pass.
+    if (incoming.item<float>() == 1.0f) return {gradient, torch::Tensor()};
+    return {gradient * incoming, torch::Tensor()};
+  }
+};
+
+// Other dtypes and devices: LibTorch's operators, still without torch's zero-filled gradient.
 class TokenCrossEntropy final : public torch::autograd::Function<TokenCrossEntropy> {
  public:
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& logits,
@@ -42,6 +81,19 @@ class TokenCrossEntropy final : public torch::autograd::Function<TokenCrossEntro
 torch::Tensor token_cross_entropy(const torch::Tensor& logits, const torch::Tensor& targets) {
   TORCH_CHECK(logits.dim() == 2 && targets.dim() == 1 && logits.size(0) == targets.size(0),
               "token_cross_entropy: logits [N, V] and targets [N]");
+  const torch::Tensor wrong =
+      (targets != kIgnoreIndex) & ((targets < 0) | (targets >= logits.size(1)));
+  if (wrong.any().item<bool>()) {
+    const int64_t row = wrong.nonzero()[0][0].item<int64_t>();
+    throw std::invalid_argument(
+        "token_cross_entropy: target " + std::to_string(targets[row].item<int64_t>()) + " of row " +
+        std::to_string(row) + " is outside the " + std::to_string(logits.size(1)) +
+        " classes of the logits (and is not the ignore index " + std::to_string(kIgnoreIndex) +
+        ")");
+  }
+  if (logits.device().is_cpu() && logits.scalar_type() == torch::kFloat32) {
+    return FusedTokenCrossEntropy::apply(logits, targets);
+  }
   return TokenCrossEntropy::apply(logits, targets);
 }
 

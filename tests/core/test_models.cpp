@@ -5,6 +5,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -16,6 +17,7 @@
 #include "core/models/registry.h"
 #include "core/nn/attention.h"
 #include "core/nn/cross_entropy.h"
+#include "core/nn/cross_entropy_cpu.h"
 #include "core/nn/rotary.h"
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
@@ -144,6 +146,63 @@ class TestModels : public QObject {
     const torch::Tensor none = torch::full({3}, tb::kIgnoreIndex, torch::kInt64);
     QVERIFY(
         std::isnan(tb::token_cross_entropy(logits.detach().slice(0, 0, 3), none).item<double>()));
+  }
+
+  void fusedCrossEntropyEdgeCases() {
+    torch::manual_seed(4);
+    const torch::Tensor logits = torch::randn({64, 4096}) * 4;
+    const torch::Tensor targets = torch::randint(0, 4096, {64}, torch::kInt64);
+    auto torch_loss = [&](const torch::Tensor& x) {
+      return torch::nn::functional::cross_entropy(x.to(torch::kFloat64), targets).item<double>();
+    };
+    // Two threads split the rows; the sum stays in row order, so the value is the same.
+    const double one_thread = tb::token_cross_entropy(logits, targets).item<double>();
+    torch::set_num_threads(2);
+    const double two_threads = tb::token_cross_entropy(logits, targets).item<double>();
+    torch::set_num_threads(1);
+    QCOMPARE(two_threads, one_thread);
+    QVERIFY(std::abs(one_thread - torch_loss(logits)) < 1e-6 * torch_loss(logits));
+    // fp64 takes LibTorch's operators and agrees.
+    QVERIFY(std::abs(tb::token_cross_entropy(logits.to(torch::kFloat64), targets).item<double>() -
+                     torch_loss(logits)) < 1e-12);
+    // −inf is a class that cannot be chosen; NaN or +inf anywhere makes the loss non-finite,
+    // so the trainer's non-finite check still fires.
+    torch::Tensor x = logits.clone();
+    x.index_put_({0, (targets[0].item<int64_t>() + 1) % 4096}, -INFINITY);
+    QVERIFY(std::abs(tb::token_cross_entropy(x, targets).item<double>() - torch_loss(x)) < 1e-5);
+    for (float bad : {NAN, INFINITY}) {
+      x = logits.clone();
+      x.index_put_({5, 17}, bad);
+      QVERIFY(!std::isfinite(tb::token_cross_entropy(x, targets).item<double>()));
+    }
+    // A target beyond the vocabulary is an error that names the row, not a silent skip.
+    torch::Tensor wrong = targets.clone();
+    wrong.index_put_({9}, 4096);
+    try {
+      tb::token_cross_entropy(logits, wrong);
+      QFAIL("accepted target 4096 of 4096 classes");
+    } catch (const std::exception& e) {
+      QVERIFY2(std::string(e.what()).find("target 4096 of row 9") != std::string::npos, e.what());
+    }
+  }
+
+  void fusedExpIsWithinTwoUlpOfStdExp() {
+    std::vector<float> x, out;
+    for (float v = 0.0f; v > -87.0f; v -= 0.00123f) x.push_back(v);
+    x.push_back(-0.0f);
+    x.push_back(-1e-30f);
+    out.resize(x.size());
+    tb::exp_nonpositive(x.data(), out.data(), static_cast<int64_t>(x.size()));
+    double worst = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+      const double exact = std::exp(static_cast<double>(x[i]));
+      worst = std::max(worst, std::abs(out[i] - exact) / exact);
+    }
+    QVERIFY2(worst < 2.4e-7, qPrintable(QString("relative error %1").arg(worst)));  // 2 ulp
+    const float nan = NAN;
+    float result = 0;
+    tb::exp_nonpositive(&nan, &result, 1);
+    QVERIFY(std::isnan(result));
   }
 
   void initTestCase() { torch::set_num_threads(1); }

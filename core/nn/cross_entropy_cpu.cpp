@@ -1,0 +1,107 @@
+#include "core/nn/cross_entropy_cpu.h"
+
+#include <ATen/Parallel.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+// Each loop below is written to vectorise (compiled -O3 -fopenmp-simd); target_clones builds
+// it for AVX-512, AVX2+FMA and plain x86-64, and the loader picks the best the CPU has.
+#define TB_CPU_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+
+namespace tb {
+
+namespace {
+
+// exp(x) for x ≤ 0 as 2^n · p(r): n = round(x / ln 2) by the 1.5·2^23 rounding trick (its
+// bits then hold n, so no float-to-int conversion), r = x − n·ln 2 in two parts (Cody–Waite),
+// p the degree-7 Taylor polynomial (truncation < 6e-9 on |r| ≤ ln2 / 2). The clamp keeps 2^n
+// a normal float; NaN passes through p, so it stays NaN.
+inline float exp_of_nonpositive(float x) {
+  constexpr float kShift = 12582912.0f;  // 1.5 · 2^23
+  constexpr uint32_t kShiftBits = 0x4B400000u;
+  x = x < -87.0f ? -87.0f : x;
+  const float shifted = x * 1.44269504088896341f + kShift;
+  const float n = shifted - kShift;
+  const float r = (x - n * 0.693359375f) - n * -2.12194440e-4f;
+  float p = 1.0f / 5040.0f;
+  p = p * r + 1.0f / 720.0f;
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  uint32_t shifted_bits;
+  std::memcpy(&shifted_bits, &shifted, sizeof shifted_bits);
+  const uint32_t scale_bits = (shifted_bits - kShiftBits + 127u) << 23;
+  float scale;
+  std::memcpy(&scale, &scale_bits, sizeof scale);
+  return p * scale;
+}
+
+// Loss of one row; writes exp(x − max) into `work` (the gradient row, or scratch), then turns
+// it into the scaled gradient when `gradient` is true.
+inline double row_loss(const float* __restrict x, int64_t vocab, int64_t target, float scale,
+                       float* __restrict work, bool gradient) {
+  float max = -std::numeric_limits<float>::infinity();
+#pragma omp simd reduction(max : max)
+  for (int64_t j = 0; j < vocab; ++j) max = x[j] > max ? x[j] : max;
+  float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t j = 0; j < vocab; ++j) {
+    const float e = exp_of_nonpositive(x[j] - max);
+    work[j] = e;
+    sum += e;
+  }
+  // NaN anywhere in the row makes `sum` NaN; +inf makes max − max NaN; so the loss follows.
+  const double loss = static_cast<double>(max) + std::log(static_cast<double>(sum)) - x[target];
+  if (gradient) {
+    const float factor = scale / sum;
+#pragma omp simd
+    for (int64_t j = 0; j < vocab; ++j) work[j] *= factor;
+    work[target] -= scale;
+  }
+  return loss;
+}
+
+TB_CPU_CLONES void rows_loss(const CrossEntropyRows& job, int64_t begin, int64_t end,
+                             double* losses, float* scratch) {
+  for (int64_t row = begin; row < end; ++row) {
+    const float* x = job.logits + row * job.vocab;
+    float* gradient_row = job.gradient ? job.gradient + row * job.vocab : nullptr;
+    const int64_t target = job.targets[row];
+    if (target < 0) {
+      losses[row] = 0.0;
+      if (gradient_row) std::memset(gradient_row, 0, sizeof(float) * job.vocab);
+      continue;
+    }
+    losses[row] = row_loss(x, job.vocab, target, job.gradient_scale,
+                           gradient_row ? gradient_row : scratch, gradient_row != nullptr);
+  }
+}
+
+TB_CPU_CLONES void exp_loop(const float* __restrict x, float* __restrict out, int64_t count) {
+#pragma omp simd
+  for (int64_t i = 0; i < count; ++i) out[i] = exp_of_nonpositive(x[i]);
+}
+
+}  // namespace
+
+double cross_entropy_rows(const CrossEntropyRows& job) {
+  std::vector<double> losses(static_cast<size_t>(job.rows));
+  // A few rows per task: each row is a whole vocabulary of work.
+  at::parallel_for(0, job.rows, 8, [&](int64_t begin, int64_t end) {
+    std::vector<float> scratch(job.gradient ? 0 : static_cast<size_t>(job.vocab));
+    rows_loss(job, begin, end, losses.data(), scratch.data());
+  });
+  double total = 0.0;  // in row order: the same sum whatever the thread count
+  for (double loss : losses) total += loss;
+  return total;
+}
+
+void exp_nonpositive(const float* x, float* out, int64_t count) { exp_loop(x, out, count); }
+
+}  // namespace tb
