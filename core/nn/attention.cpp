@@ -1,5 +1,7 @@
 #include "core/nn/attention.h"
 
+#include "core/nn/attention_cpu.h"
+
 #include <torch/version.h>
 
 #include <cmath>
@@ -62,8 +64,11 @@ torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const to
         training ? dropout : 0.0, false);
   }
 #else
-  (void)fused;  // LibTorch 1.13 has no fused kernel; the reference path is the only one.
+  (void)fused;  // LibTorch 1.13 has no fused kernel of its own.
 #endif
+  if (fused_attention_cpu_applies(q, k, v, mask, dropout, training)) {
+    return fused_attention_cpu(q, k, v, mask, scale);
+  }
   return attention_reference(q, k, v, mask, scale, dropout, training);
 }
 

@@ -22,8 +22,8 @@ struct CrossEntropyRows {
 /// row makes it non-finite. Skipped rows get a zero gradient. Uses the threads of ATen.
 double cross_entropy_rows(const CrossEntropyRows& job);
 
-/// exp(x) for x ≤ 0 (below −87 it returns exp(−87)); within 2 ulp of std::exp, NaN stays
-/// NaN. Exposed for its test.
+/// exp_of_nonpositive() of cpu_vector_math.h over an array, as the kernels' clones run it
+/// (exposed for its test).
 void exp_nonpositive(const float* x, float* out, int64_t count);
 
 }  // namespace tb

@@ -16,6 +16,7 @@
 #include "core/models/loader.h"
 #include "core/models/registry.h"
 #include "core/nn/attention.h"
+#include "core/nn/attention_cpu.h"
 #include "core/nn/cross_entropy.h"
 #include "core/nn/cross_entropy_cpu.h"
 #include "core/nn/rotary.h"
@@ -203,6 +204,55 @@ class TestModels : public QObject {
     float result = 0;
     tb::exp_nonpositive(&nan, &result, 1);
     QVERIFY(std::isnan(result));
+  }
+
+  void fusedCpuAttentionMatchesTheReference() {
+    // Values and gradients of q, k, v against the matmul/softmax path: grouped-query heads,
+    // q as the transposed view the models pass, causal + padding masks per row, a mask shared
+    // by the batch, no mask, and one new query against a longer cache; two threads.
+    torch::set_num_threads(2);
+    torch::manual_seed(5);
+    struct Case {
+      int64_t q_len, k_len;
+      const char* mask;
+    };
+    for (const Case c : {Case{7, 7, "causal+padding"}, Case{7, 7, "shared"}, Case{7, 7, "none"},
+                         Case{1, 9, "causal+padding"}}) {
+      const torch::Tensor q_rows = torch::randn({3, c.q_len, 4, 16}).requires_grad_(true);
+      const torch::Tensor k = torch::randn({3, 2, c.k_len, 16}).requires_grad_(true);
+      const torch::Tensor v = torch::randn({3, 2, c.k_len, 16}).requires_grad_(true);
+      const torch::Tensor q = q_rows.transpose(1, 2);
+      torch::Tensor mask;
+      const int64_t past = c.k_len - c.q_len;
+      if (std::string(c.mask) == "causal+padding") {
+        torch::Tensor keep = torch::ones({3, c.k_len}, torch::kInt64);
+        keep.index_put_({1, 0}, 0);
+        keep.index_put_({2, torch::indexing::Slice(0, 3)}, 0);
+        mask = tb::causal_mask(keep, 3, c.q_len, past, torch::kFloat32, torch::kCPU);
+      } else if (std::string(c.mask) == "shared") {
+        mask = tb::causal_mask({}, 1, c.q_len, past, torch::kFloat32, torch::kCPU);
+      }
+      QVERIFY(tb::fused_attention_cpu_applies(q, k, v, mask, 0.0, true));
+      const torch::Tensor weights = torch::randn({3, 4, c.q_len, 16});
+      auto run = [&](bool fused) {
+        const torch::Tensor out = fused ? tb::fused_attention_cpu(q, k, v, mask, 0.25)
+                                        : tb::attention_reference(q, k, v, mask, 0.25);
+        const auto grads = torch::autograd::grad({(out * weights).sum()}, {q_rows, k, v});
+        return std::vector<torch::Tensor>{out, grads[0], grads[1], grads[2]};
+      };
+      const auto fused = run(true), reference = run(false);
+      for (size_t i = 0; i < fused.size(); ++i) {
+        const double diff = max_diff(fused[i], reference[i]);
+        QVERIFY2(diff < 2e-5,
+                 qPrintable(QString("%1, tensor %2: %3").arg(c.mask).arg(i).arg(diff)));
+      }
+    }
+    torch::set_num_threads(1);
+    // What it does not take goes to the reference path.
+    const torch::Tensor x = torch::randn({1, 2, 3, 4});
+    QVERIFY(!tb::fused_attention_cpu_applies(x.to(torch::kFloat64), x, x, {}, 0.0, false));
+    QVERIFY(!tb::fused_attention_cpu_applies(x, x, x, {}, 0.1, true));  // dropout
+    QVERIFY(!tb::fused_attention_cpu_applies(x, x, x, torch::zeros({1, 1, 1, 3}), 0.0, false));
   }
 
   void initTestCase() { torch::set_num_threads(1); }

@@ -1,0 +1,202 @@
+#include "core/nn/attention_cpu.h"
+
+#include <ATen/Parallel.h>
+#include <dlfcn.h>
+
+#include <limits>
+#include <vector>
+
+#include "core/nn/cpu_vector_math.h"
+
+namespace tb {
+
+namespace {
+
+// The Fortran BLAS entry LibTorch itself calls (libblas.so.3: OpenBLAS, BLIS or reference),
+// found at run time so the build needs no BLAS development files; null without one.
+using SgemmFn = void (*)(const char*, const char*, const int*, const int*, const int*, const float*,
+                         const float*, const int*, const float*, const int*, const float*, float*,
+                         const int*);
+
+SgemmFn blas_sgemm() {
+  static const SgemmFn fn = reinterpret_cast<SgemmFn>(dlsym(RTLD_DEFAULT, "sgemm_"));
+  return fn;
+}
+
+// Row-major C[m×n] = alpha·op(A)·op(B) + beta·C, op(X) = Xᵀ when flagged; ld* are the row
+// strides. BLAS is column-major, where a row-major X reads as Xᵀ: so it computes
+// Cᵀ = op(B)ᵀ·op(A)ᵀ. Inside ATen's parallel regions OpenBLAS runs on the calling thread.
+void gemm_rows(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, float alpha,
+               const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+               int64_t ldc) {
+  const char trans_b = transpose_b ? 'T' : 'N', trans_a = transpose_a ? 'T' : 'N';
+  const int mi = static_cast<int>(m), ni = static_cast<int>(n), ki = static_cast<int>(k);
+  const int lda_i = static_cast<int>(lda), ldb_i = static_cast<int>(ldb),
+            ldc_i = static_cast<int>(ldc);
+  blas_sgemm()(&trans_b, &trans_a, &ni, &mi, &ki, &alpha, b, &ldb_i, a, &lda_i, &beta, c, &ldc_i);
+}
+
+// Scores → probabilities in place: row i of `scores` plus row i of `mask` (may be null),
+// softmax over the row.
+TB_CPU_CLONES void softmax_rows(float* scores, const float* mask, int64_t rows, int64_t cols) {
+  for (int64_t i = 0; i < rows; ++i) {
+    float* __restrict row = scores + i * cols;
+    if (mask != nullptr) {
+      const float* __restrict add = mask + i * cols;
+#pragma omp simd
+      for (int64_t j = 0; j < cols; ++j) row[j] += add[j];
+    }
+    float max = -std::numeric_limits<float>::infinity();
+#pragma omp simd reduction(max : max)
+    for (int64_t j = 0; j < cols; ++j) max = row[j] > max ? row[j] : max;
+    float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t j = 0; j < cols; ++j) {
+      row[j] = exp_of_nonpositive(row[j] - max);
+      sum += row[j];
+    }
+    const float inverse = 1.0f / sum;
+#pragma omp simd
+    for (int64_t j = 0; j < cols; ++j) row[j] *= inverse;
+  }
+}
+
+// Gradient of the scores from the probabilities' gradient, in place: dS = P ⊙ (dP − Σ dP ⊙ P).
+TB_CPU_CLONES void softmax_backward_rows(const float* probs, float* grad, int64_t rows,
+                                         int64_t cols) {
+  for (int64_t i = 0; i < rows; ++i) {
+    const float* __restrict p = probs + i * cols;
+    float* __restrict g = grad + i * cols;
+    float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
+    for (int64_t j = 0; j < cols; ++j) dot += g[j] * p[j];
+#pragma omp simd
+    for (int64_t j = 0; j < cols; ++j) g[j] = p[j] * (g[j] - dot);
+  }
+}
+
+using torch::autograd::AutogradContext;
+using torch::autograd::tensor_list;
+
+class FusedAttention final : public torch::autograd::Function<FusedAttention> {
+ public:
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& q, const torch::Tensor& k,
+                               const torch::Tensor& v, const torch::Tensor& mask, double scale) {
+    RECORD_FUNCTION("tb::fused_attention_cpu", std::vector<c10::IValue>());
+    const int64_t batch = q.size(0), heads = q.size(1), q_len = q.size(2), dim = q.size(3);
+    const int64_t kv_heads = k.size(1), k_len = k.size(2), groups = heads / kv_heads;
+    const torch::Tensor out = torch::empty({batch, q_len, heads, dim}, q.options());
+    const torch::Tensor probs = torch::empty({batch, heads, q_len, k_len}, q.options());
+    const torch::Tensor mask_rows = mask.numel() > 0 ? mask.contiguous() : torch::Tensor();
+    const float* mask_data = mask_rows.defined() ? mask_rows.data_ptr<float>() : nullptr;
+    const int64_t mask_batch_stride =
+        mask_rows.defined() && mask_rows.size(0) > 1 ? q_len * k_len : 0;
+    const float* qd = q.data_ptr<float>();
+    const float* kd = k.data_ptr<float>();
+    const float* vd = v.data_ptr<float>();
+    float* od = out.data_ptr<float>();
+    float* pd = probs.data_ptr<float>();
+    at::parallel_for(0, batch * heads, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t index = begin; index < end; ++index) {
+        const int64_t b = index / heads, h = index % heads, g = h / groups;
+        const float* qp = qd + b * q.stride(0) + h * q.stride(1);
+        const float* kp = kd + b * k.stride(0) + g * k.stride(1);
+        const float* vp = vd + b * v.stride(0) + g * v.stride(1);
+        float* p = pd + index * q_len * k_len;
+        gemm_rows(false, true, q_len, k_len, dim, static_cast<float>(scale), qp, q.stride(2), kp,
+                  k.stride(2), 0.0f, p, k_len);
+        softmax_rows(p, mask_data ? mask_data + b * mask_batch_stride : nullptr, q_len, k_len);
+        gemm_rows(false, false, q_len, dim, k_len, 1.0f, p, k_len, vp, v.stride(2), 0.0f,
+                  od + b * q_len * heads * dim + h * dim, heads * dim);
+      }
+    });
+    ctx->save_for_backward({q, k, v});
+    ctx->saved_data["probs"] = probs;
+    ctx->saved_data["scale"] = scale;
+    return out.transpose(1, 2);
+  }
+
+  static tensor_list backward(AutogradContext* ctx, tensor_list grad_outputs) {
+    const tensor_list saved = ctx->get_saved_variables();
+    const torch::Tensor &q = saved[0], &k = saved[1], &v = saved[2];
+    const torch::Tensor probs = ctx->saved_data["probs"].toTensor();
+    const float scale = static_cast<float>(ctx->saved_data["scale"].toDouble());
+    torch::Tensor grad_out = grad_outputs[0];
+    if (grad_out.stride(3) != 1) grad_out = grad_out.contiguous();
+    const int64_t batch = q.size(0), heads = q.size(1), q_len = q.size(2), dim = q.size(3);
+    const int64_t kv_heads = k.size(1), k_len = k.size(2), groups = heads / kv_heads;
+    const torch::Tensor grad_q = torch::empty({batch, heads, q_len, dim}, q.options());
+    const torch::Tensor grad_k = torch::empty({batch, kv_heads, k_len, dim}, k.options());
+    const torch::Tensor grad_v = torch::empty({batch, kv_heads, k_len, dim}, v.options());
+    const float* qd = q.data_ptr<float>();
+    const float* kd = k.data_ptr<float>();
+    const float* vd = v.data_ptr<float>();
+    const float* pd = probs.data_ptr<float>();
+    const float* dod = grad_out.data_ptr<float>();
+    float* dqd = grad_q.data_ptr<float>();
+    float* dkd = grad_k.data_ptr<float>();
+    float* dvd = grad_v.data_ptr<float>();
+    // One task per shared k/v head: its query heads add into the same dK and dV.
+    at::parallel_for(0, batch * kv_heads, 1, [&](int64_t begin, int64_t end) {
+      std::vector<float> grad_scores(static_cast<size_t>(q_len * k_len));
+      for (int64_t index = begin; index < end; ++index) {
+        const int64_t b = index / kv_heads, g = index % kv_heads;
+        const float* kp = kd + b * k.stride(0) + g * k.stride(1);
+        const float* vp = vd + b * v.stride(0) + g * v.stride(1);
+        float* dk = dkd + index * k_len * dim;
+        float* dv = dvd + index * k_len * dim;
+        for (int64_t member = 0; member < groups; ++member) {
+          const int64_t h = g * groups + member;
+          const float beta = member == 0 ? 0.0f : 1.0f;
+          const float* qp = qd + b * q.stride(0) + h * q.stride(1);
+          const float* p = pd + (b * heads + h) * q_len * k_len;
+          const float* dop = dod + b * grad_out.stride(0) + h * grad_out.stride(1);
+          const int64_t ldo = grad_out.stride(2);
+          gemm_rows(true, false, k_len, dim, q_len, 1.0f, p, k_len, dop, ldo, beta, dv, dim);
+          gemm_rows(false, true, q_len, k_len, dim, 1.0f, dop, ldo, vp, v.stride(2), 0.0f,
+                    grad_scores.data(), k_len);
+          softmax_backward_rows(p, grad_scores.data(), q_len, k_len);
+          gemm_rows(false, false, q_len, dim, k_len, scale, grad_scores.data(), k_len, kp,
+                    k.stride(2), 0.0f, dqd + (b * heads + h) * q_len * dim, dim);
+          gemm_rows(true, false, k_len, dim, q_len, scale, grad_scores.data(), k_len, qp,
+                    q.stride(2), beta, dk, dim);
+        }
+      }
+    });
+    return {grad_q, grad_k, grad_v, torch::Tensor(), torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+bool fused_attention_cpu_applies(const torch::Tensor& q, const torch::Tensor& k,
+                                 const torch::Tensor& v, const torch::Tensor& mask, double dropout,
+                                 bool training) {
+  if (training && dropout > 0) return false;
+  if (blas_sgemm() == nullptr) return false;
+  for (const torch::Tensor* t : {&q, &k, &v}) {
+    if (!t->device().is_cpu() || t->scalar_type() != torch::kFloat32 || t->dim() != 4 ||
+        t->stride(3) != 1) {
+      return false;
+    }
+  }
+  if (q.size(1) % k.size(1) != 0 || k.sizes() != v.sizes() || q.size(3) != k.size(3)) {
+    return false;
+  }
+  if (mask.defined()) {
+    return mask.device().is_cpu() && mask.scalar_type() == torch::kFloat32 && mask.dim() == 4 &&
+           (mask.size(0) == 1 || mask.size(0) == q.size(0)) && mask.size(1) == 1 &&
+           mask.size(2) == q.size(2) && mask.size(3) == k.size(2);
+  }
+  return true;
+}
+
+torch::Tensor fused_attention_cpu(const torch::Tensor& q, const torch::Tensor& k,
+                                  const torch::Tensor& v, const torch::Tensor& mask, double scale) {
+  TORCH_CHECK(fused_attention_cpu_applies(q, k, v, mask, 0.0, false),
+              "fused_attention_cpu: inputs it does not take (see fused_attention_cpu_applies)");
+  // LibTorch 1.13's Function::apply takes defined tensors only: no mask is an empty one.
+  return FusedAttention::apply(q, k, v, mask.defined() ? mask : torch::empty({0}), scale);
+}
+
+}  // namespace tb
