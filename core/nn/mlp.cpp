@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "core/nn/swiglu_cpu.h"
 #include "core/util/error.h"
 #include "core/util/text.h"
 
@@ -52,7 +53,10 @@ void GatedMlpImpl::reset() {
 }
 
 torch::Tensor GatedMlpImpl::forward(const torch::Tensor& x) {
-  return down_proj(activation(options.act(), gate_proj(x)) * up_proj(x));
+  const torch::Tensor gate = gate_proj(x), up = up_proj(x);
+  const bool silu = options.act() == "silu" || options.act() == "swish";
+  if (silu && silu_times_cpu_applies(gate, up)) return down_proj(silu_times_cpu(gate, up));
+  return down_proj(activation(options.act(), gate) * up);
 }
 
 }  // namespace tb

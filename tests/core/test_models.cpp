@@ -20,6 +20,7 @@
 #include "core/nn/cross_entropy.h"
 #include "core/nn/cross_entropy_cpu.h"
 #include "core/nn/rotary.h"
+#include "core/nn/swiglu_cpu.h"
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
 
@@ -253,6 +254,39 @@ class TestModels : public QObject {
     QVERIFY(!tb::fused_attention_cpu_applies(x.to(torch::kFloat64), x, x, {}, 0.0, false));
     QVERIFY(!tb::fused_attention_cpu_applies(x, x, x, {}, 0.1, true));  // dropout
     QVERIFY(!tb::fused_attention_cpu_applies(x, x, x, torch::zeros({1, 1, 1, 3}), 0.0, false));
+  }
+
+  void fusedSwigluMatchesTorch() {
+    // Value and both gradients against torch::silu(gate) * up, with gate values far into both
+    // tails (where a naive exp(−x) overflows) and a size that splits over two threads.
+    torch::set_num_threads(2);
+    torch::manual_seed(6);
+    const torch::Tensor gate = (torch::randn({3, 70001}) * 6)
+                                   .index_put_({0, 0}, -200.0f)
+                                   .index_put_({0, 1}, 200.0f)
+                                   .requires_grad_(true);
+    const torch::Tensor up = torch::randn({3, 70001}).requires_grad_(true);
+    const torch::Tensor weights = torch::randn({3, 70001});
+    QVERIFY(tb::silu_times_cpu_applies(gate, up));
+    const torch::Tensor ours = tb::silu_times_cpu(gate, up);
+    const auto our_grads = torch::autograd::grad({(ours * weights).sum()}, {gate, up});
+    const torch::Tensor theirs = torch::silu(gate.to(torch::kFloat64)) * up.to(torch::kFloat64);
+    const auto their_grads = torch::autograd::grad({(theirs * weights).sum()}, {gate, up});
+    torch::set_num_threads(1);
+    // Error against the fp64 reference, relative to the tensor's largest value (near silu's
+    // zero slope single elements have no meaningful relative error, for torch's fp32 either).
+    auto error = [](const torch::Tensor& a, const torch::Tensor& b) {
+      return ((a.to(torch::kFloat64) - b).abs().max() / b.abs().max()).item<double>();
+    };
+    QVERIFY2(error(ours, theirs) < 1e-6, qPrintable(QString::number(error(ours, theirs))));
+    for (int i = 0; i < 2; ++i) {
+      const double worst = error(our_grads[i], their_grads[i]);
+      QVERIFY2(worst < 1e-6, qPrintable(QString("gradient %1: %2").arg(i).arg(worst)));
+    }
+    float nan_gate = NAN, one = 1.0f, out = 0.0f;
+    tb::silu_times_forward(&nan_gate, &one, &out, 1);
+    QVERIFY(std::isnan(out));
+    QVERIFY(!tb::silu_times_cpu_applies(gate, up.slice(1, 1)));
   }
 
   void initTestCase() { torch::set_num_threads(1); }
