@@ -4,9 +4,10 @@
 #   bench_training.sh CLI SOURCE_DIR          the standard models (label bench, ~15 min):
 #       Llama-style ~33M (hidden 512, 8 layers, seq 256, batch 8) and ~1.4M (hidden 128,
 #       2 layers, seq 64, batch 16), every method; a BERT-style encoder (MLM), every method.
-#       tunebench first (tunebench-cli bench --dump), then the same steps in PyTorch eager
-#       (eager_reference.py) twice: as Debian's python3-torch runs by default, and with the
-#       OpenBLAS kernels tunebench selects (OPENBLAS_CORETYPE, see core/util/blas_core.h).
+#       tunebench first, every method (tunebench-cli bench --dump); then, per method compared,
+#       tunebench again and right after it the same steps in PyTorch eager (eager_reference.py)
+#       twice: as Debian's python3-torch runs by default, and with the OpenBLAS kernels
+#       tunebench selects (OPENBLAS_CORETYPE, see core/util/blas_core.h).
 #   bench_training.sh CLI SOURCE_DIR check    the loss check of the default test run: the demo
 #       Llama, 20 steps of full, LoRA and Freeze; every loss within 1e-4 of PyTorch eager's.
 #
@@ -41,6 +42,10 @@ with open(sys.argv[2], "w", encoding="utf-8") as out:
 PY
 
 # bench NAME CONFIG METHODS STEPS EAGER_METHODS [--set key=value …]
+# Every method first (the table), then per eager method a fresh run of ours right before
+# eager's: a shared machine drifts by 10–20 % over minutes, so each ratio compares two runs
+# made within the same minute or so, not a run from the start of the script with one from
+# its end.
 bench() {
   local name=$1 config=$2 methods=$3 steps=$4 eager=$5
   shift 5
@@ -48,18 +53,25 @@ bench() {
   "$cli" bench "$config" --set "dataset=$work/corpus.jsonl" "$@" --methods "$methods" \
     --steps "$steps" --dump "$work/$name"
   [[ -z "$eager" ]] && return 0
-  "$python" "$here/eager_reference.py" "$work/$name" --methods "$eager" \
-    --label "$name, PyTorch eager as installed"
-  if [[ "$mode" == bench ]]; then
-    local core
-    core=$("$cli" doctor --json 2>/dev/null | "$python" -c \
-      'import json,re,sys; m=re.search(r"core=(\w+)",json.load(sys.stdin)["blas_backend"]); print(m.group(1) if m else "")' ||
-      true)
-    if [[ -n "$core" ]]; then
-      OPENBLAS_CORETYPE=$core "$python" "$here/eager_reference.py" "$work/$name" \
-        --methods "$eager" --label "$name, PyTorch eager on tunebench's BLAS kernels ($core)"
-    fi
+  if [[ "$mode" == check ]]; then
+    "$python" "$here/eager_reference.py" "$work/$name" --methods "$eager" \
+      --label "$name, PyTorch eager as installed"
+    return 0
   fi
+  local core method
+  core=$("$cli" doctor --json 2>/dev/null | "$python" -c \
+    'import json,re,sys; m=re.search(r"core=(\w+)",json.load(sys.stdin)["blas_backend"]); print(m.group(1) if m else "")' ||
+    true)
+  for method in ${eager//,/ }; do
+    "$cli" bench "$config" --set "dataset=$work/corpus.jsonl" "$@" --methods "$method" \
+      --steps "$steps" --dump "$work/$name-paired" >/dev/null
+    "$python" "$here/eager_reference.py" "$work/$name-paired" --methods "$method" \
+      --label "$name, PyTorch eager as installed"
+    if [[ -n "$core" ]]; then
+      OPENBLAS_CORETYPE=$core "$python" "$here/eager_reference.py" "$work/$name-paired" \
+        --methods "$method" --label "$name, PyTorch eager on tunebench's BLAS kernels ($core)"
+    fi
+  done
 }
 
 if [[ "$mode" == check ]]; then
