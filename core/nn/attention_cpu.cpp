@@ -3,7 +3,6 @@
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
 
-#include <limits>
 #include <vector>
 
 #include "core/nn/cpu_vector_math.h"
@@ -46,16 +45,8 @@ TB_CPU_CLONES void softmax_rows(float* scores, const float* mask, int64_t rows, 
 #pragma omp simd
       for (int64_t j = 0; j < cols; ++j) row[j] += add[j];
     }
-    float max = -std::numeric_limits<float>::infinity();
-#pragma omp simd reduction(max : max)
-    for (int64_t j = 0; j < cols; ++j) max = row[j] > max ? row[j] : max;
-    float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-    for (int64_t j = 0; j < cols; ++j) {
-      row[j] = exp_of_nonpositive(row[j] - max);
-      sum += row[j];
-    }
-    const float inverse = 1.0f / sum;
+    float max;
+    const float inverse = 1.0f / exp_minus_max(row, row, cols, max);
 #pragma omp simd
     for (int64_t j = 0; j < cols; ++j) row[j] *= inverse;
   }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <limits>
 
 #if defined(__x86_64__) && !defined(__clang__)
 #define TB_CPU_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
@@ -40,6 +41,29 @@ inline float exp_of_nonpositive(float x) {
   float scale;
   std::memcpy(&scale, &scale_bits, sizeof scale);
   return underflows ? 0.0f : p * scale;
+}
+
+/// The largest of x[0..n) (NaN entries are passed over; −inf for n = 0).
+inline float row_max(const float* __restrict x, int64_t n) {
+  float max = -std::numeric_limits<float>::infinity();
+#pragma omp simd reduction(max : max)
+  for (int64_t j = 0; j < n; ++j) max = x[j] > max ? x[j] : max;
+  return max;
+}
+
+/// out[j] = exp(x[j] − max) for the row's max; returns their sum and the max in `max_out`.
+/// `out` may be `x` (softmax in place). NaN anywhere makes the sum NaN; +inf makes max − max
+/// NaN, so the sum is NaN then too.
+inline float exp_minus_max(const float* x, float* out, int64_t n, float& max_out) {
+  const float max = row_max(x, n);
+  float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t j = 0; j < n; ++j) {
+    out[j] = exp_of_nonpositive(x[j] - max);
+    sum += out[j];
+  }
+  max_out = max;
+  return sum;
 }
 
 }  // namespace tb

@@ -5,7 +5,6 @@
 #include <ATen/Parallel.h>
 
 #include <cmath>
-#include <limits>
 #include <vector>
 
 // Each loop below is written to vectorise (see cpu_vector_math.h).
@@ -18,17 +17,8 @@ namespace {
 // it into the scaled gradient when `gradient` is true.
 inline double row_loss(const float* __restrict x, int64_t vocab, int64_t target, float scale,
                        float* __restrict work, bool gradient) {
-  float max = -std::numeric_limits<float>::infinity();
-#pragma omp simd reduction(max : max)
-  for (int64_t j = 0; j < vocab; ++j) max = x[j] > max ? x[j] : max;
-  float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-  for (int64_t j = 0; j < vocab; ++j) {
-    const float e = exp_of_nonpositive(x[j] - max);
-    work[j] = e;
-    sum += e;
-  }
-  // NaN anywhere in the row makes `sum` NaN; +inf makes max − max NaN; so the loss follows.
+  float max;
+  const float sum = exp_minus_max(x, work, vocab, max);  // NaN in the row → NaN loss
   const double loss = static_cast<double>(max) + std::log(static_cast<double>(sum)) - x[target];
   if (gradient) {
     const float factor = scale / sum;
