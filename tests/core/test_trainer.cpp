@@ -203,7 +203,9 @@ class TestTrainer : public QObject {
               }});
     const double per_step = (at_step_14 - at_step_6) / 8.0;
     qInfo("%.0f page faults per warm step", per_step);
-    QVERIFY2(per_step < 300, qPrintable(QString("%1 page faults per warm step").arg(per_step)));
+    // 0–75 alone, up to ~430 with the whole suite running beside it (the kernel's own
+    // bookkeeping faults too); ~4500 without the heap settings.
+    QVERIFY2(per_step < 1500, qPrintable(QString("%1 page faults per warm step").arg(per_step)));
   }
 
   void resumeFromMidRunCheckpointIsBitwiseExact() {
