@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/io/safetensors.h"
+#include "core/methods/lora_linear.h"
 #include "core/methods/nf4.h"
 #include "core/nn/linear.h"
 #include "core/util/atomic_file.h"
@@ -69,14 +70,19 @@ class LoraAdapter final : public LinearAdapter {
   }
 
   torch::Tensor forward(LinearImpl& layer, const torch::Tensor& x) override {
-    if (!merged_ && lora_a && !magnitude_.defined() && x.dim() >= 2 &&
-        x.scalar_type() == lora_a->weight.scalar_type()) {
-      return fused_forward(layer, x);
+    const bool drop = layer.is_training() && dropout_ > 0;
+    if (!merged_ && lora_a && !magnitude_.defined()) {
+      const LoraBaseWeight base{quantized_ ? torch::Tensor() : layer.weight, quantized_.get()};
+      if (merged_lora_linear_applies(x, base, layer.bias, lora_a->weight, lora_b->weight, drop)) {
+        return merged_lora_linear(x, base, layer.bias, lora_a->weight, lora_b->weight, scale_);
+      }
+      if (x.dim() >= 2 && x.scalar_type() == lora_a->weight.scalar_type()) {
+        return fused_forward(layer, x);
+      }
     }
     const torch::Tensor base =
         quantized_ ? nf4_linear(x, *quantized_, layer.bias) : layer.base_forward(x);
     if (merged_ || !lora_a) return base;
-    const bool drop = layer.is_training() && dropout_ > 0;
     const torch::Tensor input = torch::dropout(x, dropout_, drop);
     const torch::Tensor lora =
         lora_b(lora_a(input.to(lora_a->weight.scalar_type()))).to(base.scalar_type()) * scale_;
@@ -99,8 +105,8 @@ class LoraAdapter final : public LinearAdapter {
 
   // base + scale·(A·x)·Bᵀ with the second LoRA product accumulated into the base output by one
   // GEMM (addmm_, beta 1): no scaled copy of the LoRA output and no separate add, forward or
-  // backward — ~15 % of a LoRA step on the 33M benchmark model. Works on 2-D views so the
-  // in-place update is on a fresh tensor nothing saved for backward (not on a view).
+  // backward (with dropout or in bf16/fp16, where the folded form does not apply). On 2-D views so
+  // the in-place update is on a fresh tensor nothing saved for backward (not on a view).
   torch::Tensor fused_forward(LinearImpl& layer, const torch::Tensor& x) {
     const torch::Tensor flat = x.reshape({-1, x.size(-1)});
     torch::Tensor out =

@@ -15,6 +15,7 @@
 
 #include "core/io/safetensors.h"
 #include "core/methods/adapter_load.h"
+#include "core/methods/lora_linear.h"
 #include "core/methods/nf4.h"
 #include "core/methods/registry.h"
 #include "core/nn/linear.h"
@@ -252,6 +253,59 @@ class TestLora : public QObject {
                    QString(error.what()).contains("shape"),
                error.what());
     }
+  }
+
+  // The folded form x·(W + s·B·A)ᵀ + b the adapters train with matches PEFT's unfolded
+  // x·Wᵀ + b + s·(x·Aᵀ)·Bᵀ in value and in the gradients of x, A and B (fp64 reference), for a
+  // dense and an NF4 base, with and without an input gradient and without a graph.
+  void foldedLoraLinearMatchesPeftsForm() {
+    torch::manual_seed(3);
+    const int64_t in = 24, out = 40, rank = 4;
+    const double scale = 2.5;
+    const torch::Tensor dense = torch::randn({out, in}) * 0.2;
+    const tb::Nf4Tensor nf4 = tb::nf4_quantize(dense, /*double_quantization=*/true);
+    const torch::Tensor bias = torch::randn({out});
+    for (const bool quantized : {false, true}) {
+      for (const bool x_grad : {true, false}) {
+        const tb::LoraBaseWeight base{quantized ? torch::Tensor() : dense,
+                                      quantized ? &nf4 : nullptr};
+        const torch::Tensor weight = quantized ? tb::nf4_dequantize(nf4, torch::kFloat32) : dense;
+        torch::Tensor x = torch::randn({2, 7, in}).requires_grad_(x_grad);
+        torch::Tensor a = (torch::randn({rank, in}) * 0.3).requires_grad_(true);
+        torch::Tensor b = (torch::randn({out, rank}) * 0.3).requires_grad_(true);
+        const torch::Tensor grad = torch::randn({2, 7, out});
+        QVERIFY(tb::merged_lora_linear_applies(x, base, bias, a, b, /*dropout_active=*/false));
+        const torch::Tensor y = tb::merged_lora_linear(x, base, bias, a, b, scale);
+        y.backward(grad);
+
+        const auto f64 = [](const torch::Tensor& t) {
+          return t.detach().to(torch::kFloat64).requires_grad_(t.requires_grad());
+        };
+        torch::Tensor x64 = f64(x), a64 = f64(a), b64 = f64(b);
+        const torch::Tensor y64 = torch::nn::functional::linear(x64, f64(weight), f64(bias)) +
+                                  scale * torch::matmul(torch::matmul(x64, a64.t()), b64.t());
+        y64.backward(grad.to(torch::kFloat64));
+        QCOMPARE(y.sizes(), y64.sizes());
+        QVERIFY(max_diff(y, y64) < 1e-5);
+        QVERIFY(max_diff(a.grad(), a64.grad()) < 1e-4);
+        QVERIFY(max_diff(b.grad(), b64.grad()) < 1e-4);
+        QCOMPARE(x.grad().defined(), x_grad);
+        if (x_grad) QVERIFY(max_diff(x.grad(), x64.grad()) < 1e-5);
+        torch::NoGradGuard no_grad;
+        QVERIFY(max_diff(tb::merged_lora_linear(x, base, bias, a, b, scale), y64) < 1e-5);
+      }
+    }
+    // Where the folded sum would round the update away (bf16) or the two products would see
+    // different inputs (dropout), the adapter keeps PEFT's form.
+    const tb::LoraBaseWeight base{dense, nullptr};
+    const torch::Tensor x = torch::randn({3, in}), a = torch::randn({rank, in}),
+                        b = torch::randn({out, rank});
+    QVERIFY(!tb::merged_lora_linear_applies(x, base, bias, a, b, /*dropout_active=*/true));
+    QVERIFY(!tb::merged_lora_linear_applies(x.to(torch::kBFloat16), base, bias, a, b, false));
+    QVERIFY(!tb::merged_lora_linear_applies(x, tb::LoraBaseWeight{dense.to(torch::kBFloat16)}, bias,
+                                            a, b, false));
+    QVERIFY(
+        !tb::merged_lora_linear_applies(x, base, bias.clone().requires_grad_(true), a, b, false));
   }
 
   void nf4MatchesTableAndLayout() {

@@ -1,0 +1,87 @@
+#include "core/methods/lora_linear.h"
+
+#include "core/methods/nf4.h"
+
+namespace tb {
+
+namespace {
+
+// W + scale·B·A in x's dtype, a fresh tensor (the base weight is never written).
+torch::Tensor folded_weight(const torch::Tensor& dense, const Nf4Tensor* nf4,
+                            const torch::Tensor& lora_a, const torch::Tensor& lora_b,
+                            double scale) {
+  if (nf4 != nullptr)
+    return nf4_dequantize(*nf4, lora_a.scalar_type()).addmm_(lora_b, lora_a, 1.0, scale);
+  return torch::addmm(dense, lora_b, lora_a, 1.0, scale);
+}
+
+// Forward saves x and u = x·Aᵀ (tokens × rank); backward folds the weight again:
+//   dx = g·W',  dB = s·gᵀ·u,  dA = s·(g·B)ᵀ·x.
+class MergedLoraLinearFunction : public torch::autograd::Function<MergedLoraLinearFunction> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                               const torch::Tensor& lora_a, const torch::Tensor& lora_b,
+                               const torch::Tensor& dense, const torch::Tensor& bias,
+                               const Nf4Tensor* nf4, double scale) {
+    const torch::Tensor weight = folded_weight(dense, nf4, lora_a, lora_b, scale);
+    torch::Tensor out =
+        bias.numel() > 0 ? torch::addmm(bias, x, weight.t()) : torch::mm(x, weight.t());
+    ctx->save_for_backward({x, lora_a, lora_b, torch::mm(x, lora_a.t()), dense});
+    ctx->saved_data["nf4"] = reinterpret_cast<int64_t>(nf4);
+    ctx->saved_data["scale"] = scale;
+    return out;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor &x = saved[0], &lora_a = saved[1], &lora_b = saved[2], &u = saved[3];
+    const auto* nf4 = reinterpret_cast<const Nf4Tensor*>(ctx->saved_data["nf4"].toInt());
+    const double scale = ctx->saved_data["scale"].toDouble();
+    const torch::Tensor& grad = grads[0];
+    torch::Tensor grad_x;
+    if (ctx->needs_input_grad(0)) {
+      grad_x = torch::mm(grad, folded_weight(saved[4], nf4, lora_a, lora_b, scale));
+    }
+    // The scale goes on the rank-sized factors, not on the gradients' own size.
+    const torch::Tensor grad_a = torch::mm(torch::mm(grad, lora_b).mul_(scale).t(), x);
+    const torch::Tensor grad_b = torch::mm(grad.t(), u * scale);
+    return {grad_x,          grad_a,          grad_b,         torch::Tensor(),
+            torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+bool merged_lora_linear_applies(const torch::Tensor& x, const LoraBaseWeight& base,
+                                const torch::Tensor& bias, const torch::Tensor& lora_a,
+                                const torch::Tensor& lora_b, bool dropout_active) {
+  const auto fp32 = [](const torch::Tensor& t) { return t.scalar_type() == torch::kFloat32; };
+  return !dropout_active && x.dim() >= 2 && fp32(x) && fp32(lora_a) && fp32(lora_b) &&
+         (base.nf4 || (base.dense.defined() && fp32(base.dense) && !base.dense.requires_grad())) &&
+         (!bias.defined() || (fp32(bias) && !bias.requires_grad()));
+}
+
+torch::Tensor merged_lora_linear(const torch::Tensor& x, const LoraBaseWeight& base,
+                                 const torch::Tensor& bias, const torch::Tensor& lora_a,
+                                 const torch::Tensor& lora_b, double scale) {
+  const torch::Tensor flat = x.reshape({-1, x.size(-1)});
+  torch::Tensor out;
+  if (torch::GradMode::is_enabled()) {
+    // LibTorch 1.13's Function::apply cannot take an undefined tensor: empty ones stand in.
+    const auto or_empty = [&](const torch::Tensor& t) {
+      return t.defined() ? t : torch::empty({0}, x.options());
+    };
+    out = MergedLoraLinearFunction::apply(flat, lora_a, lora_b, or_empty(base.dense),
+                                          or_empty(bias), base.nf4, scale);
+  } else {
+    // No graph: no saved x·Aᵀ.
+    const torch::Tensor weight = folded_weight(base.dense, base.nf4, lora_a, lora_b, scale);
+    out = bias.defined() ? torch::addmm(bias, flat, weight.t()) : torch::mm(flat, weight.t());
+  }
+  std::vector<int64_t> sizes = x.sizes().vec();
+  sizes.back() = out.size(1);
+  return out.view(sizes);
+}
+
+}  // namespace tb
