@@ -1,6 +1,7 @@
 #include "core/methods/lora_linear.h"
 
 #include "core/methods/nf4.h"
+#include "core/nn/thin_matmul_cpu.h"
 
 namespace tb {
 
@@ -15,6 +16,46 @@ torch::Tensor folded_weight(const torch::Tensor& dense, const Nf4Tensor* nf4,
   return torch::addmm(dense, lora_b, lora_a, 1.0, scale);
 }
 
+// Whether the rank-sized products go to the thin kernels (fp32 on the CPU) instead of BLAS.
+bool thin_kernels_apply(const torch::Tensor& x, int64_t rank) {
+  return x.device().is_cpu() && x.scalar_type() == torch::kFloat32 && rank <= kThinMatmulMaxRank;
+}
+
+// u = x·Aᵀ, [tokens, rank].
+torch::Tensor project_on_a(const torch::Tensor& x, const torch::Tensor& lora_a) {
+  if (!thin_kernels_apply(x, lora_a.size(0))) return torch::mm(x, lora_a.t());
+  const torch::Tensor xc = x.contiguous(), a = lora_a.contiguous();
+  torch::Tensor u = torch::empty({x.size(0), a.size(0)}, x.options());
+  thin_project(xc.data_ptr<float>(), xc.size(0), xc.size(1), a.data_ptr<float>(), a.size(0),
+               u.data_ptr<float>());
+  return u;
+}
+
+// {dA, dB} = {s·(g·B)ᵀ·x, s·gᵀ·u}.
+std::pair<torch::Tensor, torch::Tensor> lora_gradients(const torch::Tensor& grad,
+                                                       const torch::Tensor& x,
+                                                       const torch::Tensor& lora_b,
+                                                       const torch::Tensor& u, double scale) {
+  if (!thin_kernels_apply(x, u.size(1))) {
+    // The scale goes on the rank-sized factors, not on the gradients' own size.
+    return {torch::mm(torch::mm(grad, lora_b).mul_(scale).t(), x), torch::mm(grad.t(), u * scale)};
+  }
+  const torch::Tensor g = grad.contiguous(), xc = x.contiguous(), uc = u.contiguous();
+  const torch::Tensor b_t = lora_b.t().contiguous();
+  const int64_t rows = g.size(0), rank = b_t.size(0);
+  torch::Tensor v = torch::empty({rows, rank}, g.options());
+  torch::Tensor grad_b_t = torch::empty({rank, g.size(1)}, g.options());
+  // One pass over g for both of its products: v = g·B and uᵀ·g = dBᵀ/s.
+  thin_project_and_accumulate(g.data_ptr<float>(), rows, g.size(1), b_t.data_ptr<float>(),
+                              uc.data_ptr<float>(), rank, v.data_ptr<float>(),
+                              grad_b_t.data_ptr<float>());
+  v.mul_(scale);
+  torch::Tensor grad_a = torch::empty({rank, xc.size(1)}, g.options());
+  thin_accumulate(v.data_ptr<float>(), xc.data_ptr<float>(), rows, xc.size(1), rank,
+                  grad_a.data_ptr<float>());
+  return {grad_a, grad_b_t.t().mul(scale)};
+}
+
 // Forward saves x and u = x·Aᵀ (tokens × rank); backward folds the weight again:
 //   dx = g·W',  dB = s·gᵀ·u,  dA = s·(g·B)ᵀ·x.
 class MergedLoraLinearFunction : public torch::autograd::Function<MergedLoraLinearFunction> {
@@ -26,7 +67,7 @@ class MergedLoraLinearFunction : public torch::autograd::Function<MergedLoraLine
     const torch::Tensor weight = folded_weight(dense, nf4, lora_a, lora_b, scale);
     torch::Tensor out =
         bias.numel() > 0 ? torch::addmm(bias, x, weight.t()) : torch::mm(x, weight.t());
-    ctx->save_for_backward({x, lora_a, lora_b, torch::mm(x, lora_a.t()), dense});
+    ctx->save_for_backward({x, lora_a, lora_b, project_on_a(x, lora_a), dense});
     ctx->saved_data["nf4"] = reinterpret_cast<int64_t>(nf4);
     ctx->saved_data["scale"] = scale;
     return out;
@@ -43,9 +84,7 @@ class MergedLoraLinearFunction : public torch::autograd::Function<MergedLoraLine
     if (ctx->needs_input_grad(0)) {
       grad_x = torch::mm(grad, folded_weight(saved[4], nf4, lora_a, lora_b, scale));
     }
-    // The scale goes on the rank-sized factors, not on the gradients' own size.
-    const torch::Tensor grad_a = torch::mm(torch::mm(grad, lora_b).mul_(scale).t(), x);
-    const torch::Tensor grad_b = torch::mm(grad.t(), u * scale);
+    auto [grad_a, grad_b] = lora_gradients(grad, x, lora_b, u, scale);
     return {grad_x,          grad_a,          grad_b,         torch::Tensor(),
             torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }

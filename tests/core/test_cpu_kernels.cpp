@@ -1,4 +1,4 @@
-// The fused fp32 CPU kernels of core/nn (*_cpu.cpp) and the cross-entropy built on one, each
+// The fp32 CPU kernels of core/nn (*_cpu.cpp) and the cross-entropy built on one, each
 // against LibTorch's own operators or an fp64 reference: values, gradients, threads, edge cases.
 #include <torch/torch.h>
 
@@ -14,6 +14,7 @@
 #include "core/nn/cross_entropy.h"
 #include "core/nn/cross_entropy_cpu.h"
 #include "core/nn/swiglu_cpu.h"
+#include "core/nn/thin_matmul_cpu.h"
 
 namespace {
 
@@ -190,6 +191,53 @@ class TestCpuKernels : public QObject {
     tb::silu_times_forward(&nan_gate, &one, &out, 1);
     QVERIFY(std::isnan(out));
     QVERIFY(!tb::silu_times_cpu_applies(gate, up.slice(1, 1)));
+  }
+
+  void thinMatmulsMatchFp64() {
+    // x·wᵀ and cᵀ·x for thin ranks, against fp64 torch: ranks around the kernel's blocks of 8,
+    // widths around its 16-lane vectors and 256-column blocks, row counts around its 256-row
+    // blocks and past its 16 partial sums; the results do not change with the thread count.
+    torch::manual_seed(7);
+    struct Shape {
+      int64_t rows, n, rank;
+    };
+    for (const Shape shape : {Shape{1, 1, 1}, Shape{3, 15, 3}, Shape{255, 16, 8}, Shape{257, 17, 9},
+                              Shape{600, 300, 17}, Shape{4500, 513, 8}, Shape{70, 40, 64}}) {
+      const torch::Tensor x = torch::randn({shape.rows, shape.n});
+      const torch::Tensor w = torch::randn({shape.rank, shape.n});
+      const torch::Tensor c = torch::randn({shape.rows, shape.rank});
+      const torch::Tensor x64 = x.to(torch::kFloat64);
+      const torch::Tensor projected = torch::mm(x64, w.to(torch::kFloat64).t());
+      const torch::Tensor accumulated = torch::mm(c.to(torch::kFloat64).t(), x64);
+      std::vector<torch::Tensor> results;
+      for (const int threads : {1, 2}) {
+        torch::set_num_threads(threads);
+        torch::Tensor project = torch::empty({shape.rows, shape.rank});
+        torch::Tensor accumulate = torch::empty({shape.rank, shape.n});
+        torch::Tensor fused_project = torch::empty({shape.rows, shape.rank});
+        torch::Tensor fused_accumulate = torch::empty({shape.rank, shape.n});
+        tb::thin_project(x.data_ptr<float>(), shape.rows, shape.n, w.data_ptr<float>(), shape.rank,
+                         project.data_ptr<float>());
+        tb::thin_accumulate(c.data_ptr<float>(), x.data_ptr<float>(), shape.rows, shape.n,
+                            shape.rank, accumulate.data_ptr<float>());
+        tb::thin_project_and_accumulate(
+            x.data_ptr<float>(), shape.rows, shape.n, w.data_ptr<float>(), c.data_ptr<float>(),
+            shape.rank, fused_project.data_ptr<float>(), fused_accumulate.data_ptr<float>());
+        results.insert(results.end(), {project, accumulate, fused_project, fused_accumulate});
+      }
+      torch::set_num_threads(1);
+      const QString where =
+          QString("rows %1, n %2, rank %3").arg(shape.rows).arg(shape.n).arg(shape.rank);
+      // Sums of n (or rows) products of unit normals: fp32 error grows like √terms·ε.
+      const double project_tolerance = 1e-5 * std::sqrt(double(shape.n)) + 1e-6;
+      const double accumulate_tolerance = 1e-5 * std::sqrt(double(shape.rows)) + 1e-6;
+      for (int i : {0, 2}) {
+        QVERIFY2(max_diff(results[i], projected) < project_tolerance, qPrintable(where));
+        QVERIFY2(max_diff(results[i + 1], accumulated) < accumulate_tolerance, qPrintable(where));
+      }
+      for (int i = 0; i < 4; ++i)
+        QVERIFY2(torch::equal(results[i], results[i + 4]), qPrintable(where));
+    }
   }
 };
 
