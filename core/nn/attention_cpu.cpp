@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "core/nn/cpu_vector_math.h"
@@ -35,13 +36,14 @@ void gemm_rows(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t
   blas_sgemm()(&trans_b, &trans_a, &ni, &mi, &ki, &alpha, b, &ldb_i, a, &lda_i, &beta, c, &ldc_i);
 }
 
-// Scores → probabilities in place: row i of `scores` plus row i of `mask` (may be null),
-// softmax over the row.
-TB_CPU_CLONES void softmax_rows(float* scores, const float* mask, int64_t rows, int64_t cols) {
+// Scores → probabilities in place: the first `cols` entries of row i of `scores` plus those of
+// row i of `mask` (may be null), softmax over them; rows are `stride` apart in both.
+TB_CPU_CLONES void softmax_rows(float* scores, const float* mask, int64_t rows, int64_t cols,
+                                int64_t stride) {
   for (int64_t i = 0; i < rows; ++i) {
-    float* __restrict row = scores + i * cols;
+    float* __restrict row = scores + i * stride;
     if (mask != nullptr) {
-      const float* __restrict add = mask + i * cols;
+      const float* __restrict add = mask + i * stride;
 #pragma omp simd
       for (int64_t j = 0; j < cols; ++j) row[j] += add[j];
     }
@@ -54,16 +56,52 @@ TB_CPU_CLONES void softmax_rows(float* scores, const float* mask, int64_t rows, 
 
 // Gradient of the scores from the probabilities' gradient, in place: dS = P ⊙ (dP − Σ dP ⊙ P).
 TB_CPU_CLONES void softmax_backward_rows(const float* probs, float* grad, int64_t rows,
-                                         int64_t cols) {
+                                         int64_t cols, int64_t stride) {
   for (int64_t i = 0; i < rows; ++i) {
-    const float* __restrict p = probs + i * cols;
-    float* __restrict g = grad + i * cols;
+    const float* __restrict p = probs + i * stride;
+    float* __restrict g = grad + i * stride;
     float dot = 0.0f;
 #pragma omp simd reduction(+ : dot)
     for (int64_t j = 0; j < cols; ++j) dot += g[j] * p[j];
 #pragma omp simd
     for (int64_t j = 0; j < cols; ++j) g[j] = p[j] * (g[j] - dot);
   }
+}
+
+// Query rows per block, and the mask value at or below which a key is blocked: its score plus
+// the mask (float's lowest, as causal_mask() writes) gives exp(…) = 0 exactly in any row that
+// sees some key.
+constexpr int64_t kQueryBlock = 32;
+constexpr float kBlocked = -1e30f;
+
+// A run of query rows and how many keys, from the first, any of them sees.
+struct QueryBlock {
+  int64_t first, rows, keys;
+};
+
+// Per mask row set (one per sequence, or one shared): the query rows in blocks of kQueryBlock,
+// each with the keys after the last one its rows see left out of its products (a causal
+// mask's upper triangle, right padding). A block with a row that sees no key keeps them all:
+// that row's softmax is uniform over every key, as in the reference.
+std::vector<std::vector<QueryBlock>> query_blocks(const torch::Tensor& mask, int64_t q_len,
+                                                  int64_t k_len) {
+  if (!mask.defined()) return {{QueryBlock{0, q_len, k_len}}};
+  std::vector<std::vector<QueryBlock>> blocks(static_cast<size_t>(mask.size(0)));
+  const float* data = mask.data_ptr<float>();
+  for (int64_t b = 0; b < mask.size(0); ++b) {
+    for (int64_t first = 0; first < q_len; first += kQueryBlock) {
+      const int64_t rows = std::min(kQueryBlock, q_len - first);
+      int64_t keys = 0;
+      for (int64_t i = first; i < first + rows; ++i) {
+        const float* row = data + (b * q_len + i) * k_len;
+        int64_t seen = k_len;
+        while (seen > 0 && row[seen - 1] <= kBlocked) --seen;
+        keys = std::max(keys, seen == 0 ? k_len : seen);
+      }
+      blocks[static_cast<size_t>(b)].push_back({first, rows, keys});
+    }
+  }
+  return blocks;
 }
 
 using torch::autograd::AutogradContext;
@@ -82,6 +120,7 @@ class FusedAttention final : public torch::autograd::Function<FusedAttention> {
     const float* mask_data = mask_rows.defined() ? mask_rows.data_ptr<float>() : nullptr;
     const int64_t mask_batch_stride =
         mask_rows.defined() && mask_rows.size(0) > 1 ? q_len * k_len : 0;
+    const auto blocks = query_blocks(mask_rows, q_len, k_len);
     const float* qd = q.data_ptr<float>();
     const float* kd = k.data_ptr<float>();
     const float* vd = v.data_ptr<float>();
@@ -94,15 +133,24 @@ class FusedAttention final : public torch::autograd::Function<FusedAttention> {
         const float* kp = kd + b * k.stride(0) + g * k.stride(1);
         const float* vp = vd + b * v.stride(0) + g * v.stride(1);
         float* p = pd + index * q_len * k_len;
-        gemm_rows(false, true, q_len, k_len, dim, static_cast<float>(scale), qp, q.stride(2), kp,
-                  k.stride(2), 0.0f, p, k_len);
-        softmax_rows(p, mask_data ? mask_data + b * mask_batch_stride : nullptr, q_len, k_len);
-        gemm_rows(false, false, q_len, dim, k_len, 1.0f, p, k_len, vp, v.stride(2), 0.0f,
-                  od + b * q_len * heads * dim + h * dim, heads * dim);
+        const float* mp = mask_data ? mask_data + b * mask_batch_stride : nullptr;
+        for (const QueryBlock& block : blocks[mask_batch_stride > 0 ? b : 0]) {
+          float* pb = p + block.first * k_len;
+          gemm_rows(false, true, block.rows, block.keys, dim, static_cast<float>(scale),
+                    qp + block.first * q.stride(2), q.stride(2), kp, k.stride(2), 0.0f, pb, k_len);
+          softmax_rows(pb, mp ? mp + block.first * k_len : nullptr, block.rows, block.keys, k_len);
+          for (int64_t i = 0; i < block.rows && block.keys < k_len; ++i) {
+            std::fill(pb + i * k_len + block.keys, pb + (i + 1) * k_len, 0.0f);
+          }
+          gemm_rows(false, false, block.rows, dim, block.keys, 1.0f, pb, k_len, vp, v.stride(2),
+                    0.0f, od + (b * q_len + block.first) * heads * dim + h * dim, heads * dim);
+        }
       }
     });
     ctx->save_for_backward({q, k, v});
     ctx->saved_data["probs"] = probs;
+    // Backward skips the same keys (found again from the mask: a scan of Tq·Tk floats).
+    ctx->saved_data["mask"] = mask_rows.defined() ? mask_rows : torch::empty({0});
     ctx->saved_data["scale"] = scale;
     return out.transpose(1, 2);
   }
@@ -127,7 +175,10 @@ class FusedAttention final : public torch::autograd::Function<FusedAttention> {
     float* dqd = grad_q.data_ptr<float>();
     float* dkd = grad_k.data_ptr<float>();
     float* dvd = grad_v.data_ptr<float>();
-    // One task per shared k/v head: its query heads add into the same dK and dV.
+    const torch::Tensor mask = ctx->saved_data["mask"].toTensor();
+    const auto blocks = query_blocks(mask.numel() > 0 ? mask : torch::Tensor(), q_len, k_len);
+    const bool mask_per_sequence = mask.numel() > 0 && mask.size(0) > 1;
+    // One task per shared k/v head: its query heads and query blocks add into the same dK, dV.
     at::parallel_for(0, batch * kv_heads, 1, [&](int64_t begin, int64_t end) {
       std::vector<float> grad_scores(static_cast<size_t>(q_len * k_len));
       for (int64_t index = begin; index < end; ++index) {
@@ -136,21 +187,27 @@ class FusedAttention final : public torch::autograd::Function<FusedAttention> {
         const float* vp = vd + b * v.stride(0) + g * v.stride(1);
         float* dk = dkd + index * k_len * dim;
         float* dv = dvd + index * k_len * dim;
+        std::fill(dk, dk + k_len * dim, 0.0f);
+        std::fill(dv, dv + k_len * dim, 0.0f);
         for (int64_t member = 0; member < groups; ++member) {
           const int64_t h = g * groups + member;
-          const float beta = member == 0 ? 0.0f : 1.0f;
-          const float* qp = qd + b * q.stride(0) + h * q.stride(1);
-          const float* p = pd + (b * heads + h) * q_len * k_len;
-          const float* dop = dod + b * grad_out.stride(0) + h * grad_out.stride(1);
           const int64_t ldo = grad_out.stride(2);
-          gemm_rows(true, false, k_len, dim, q_len, 1.0f, p, k_len, dop, ldo, beta, dv, dim);
-          gemm_rows(false, true, q_len, k_len, dim, 1.0f, dop, ldo, vp, v.stride(2), 0.0f,
-                    grad_scores.data(), k_len);
-          softmax_backward_rows(p, grad_scores.data(), q_len, k_len);
-          gemm_rows(false, false, q_len, dim, k_len, scale, grad_scores.data(), k_len, kp,
-                    k.stride(2), 0.0f, dqd + (b * heads + h) * q_len * dim, dim);
-          gemm_rows(true, false, k_len, dim, q_len, scale, grad_scores.data(), k_len, qp,
-                    q.stride(2), beta, dk, dim);
+          for (const QueryBlock& block : blocks[mask_per_sequence ? b : 0]) {
+            const float* qp = qd + b * q.stride(0) + h * q.stride(1) + block.first * q.stride(2);
+            const float* p = pd + ((b * heads + h) * q_len + block.first) * k_len;
+            const float* dop =
+                dod + b * grad_out.stride(0) + h * grad_out.stride(1) + block.first * ldo;
+            float* grad_p = grad_scores.data() + block.first * k_len;
+            const int64_t rows = block.rows, keys = block.keys;
+            gemm_rows(true, false, keys, dim, rows, 1.0f, p, k_len, dop, ldo, 1.0f, dv, dim);
+            gemm_rows(false, true, rows, keys, dim, 1.0f, dop, ldo, vp, v.stride(2), 0.0f, grad_p,
+                      k_len);
+            softmax_backward_rows(p, grad_p, rows, keys, k_len);
+            gemm_rows(false, false, rows, dim, keys, scale, grad_p, k_len, kp, k.stride(2), 0.0f,
+                      dqd + ((b * heads + h) * q_len + block.first) * dim, dim);
+            gemm_rows(true, false, keys, dim, rows, scale, grad_p, k_len, qp, q.stride(2), 1.0f, dk,
+                      dim);
+          }
         }
       }
     });

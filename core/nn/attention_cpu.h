@@ -3,7 +3,10 @@
 // masked softmax and the weighted values are computed with the process's BLAS on the heads'
 // own strides, so LibTorch's per-head bmm slicing, the transposed copies of q/k/v, the scaled
 // copy of q, the mask pass and the softmax passes over [B,H,T,T] all go away. Grouped-query
-// heads read their shared k/v head in place instead of a repeated copy.
+// heads read their shared k/v head in place instead of a repeated copy. Query rows go in blocks
+// of 32, each leaving out the keys after the last one its rows may see (the causal mask's upper
+// triangle, right padding): at 256 tokens the products shrink to 56 %, and forward + backward
+// of one 33M-model layer takes 15–17 ms instead of 22–28 ms.
 
 #include <torch/torch.h>
 

@@ -114,15 +114,19 @@ class TestCpuKernels : public QObject {
   void fusedCpuAttentionMatchesTheReference() {
     // Values and gradients of q, k, v against the matmul/softmax path: grouped-query heads,
     // q as the transposed view the models pass, causal + padding masks per row, a mask shared
-    // by the batch, no mask, and one new query against a longer cache; two threads.
+    // by the batch, no mask, and one new query against a longer cache; two threads. Sequences
+    // over several 32-row query blocks check the keys each block leaves out: the causal triangle,
+    // right padding, left padding (rows that see no key), a sliding window.
     torch::set_num_threads(2);
     torch::manual_seed(5);
     struct Case {
       int64_t q_len, k_len;
       const char* mask;
     };
-    for (const Case c : {Case{7, 7, "causal+padding"}, Case{7, 7, "shared"}, Case{7, 7, "none"},
-                         Case{1, 9, "causal+padding"}}) {
+    for (const Case c :
+         {Case{7, 7, "causal+padding"}, Case{7, 7, "shared"}, Case{7, 7, "none"},
+          Case{1, 9, "causal+padding"}, Case{150, 150, "causal+padding"}, Case{150, 150, "shared"},
+          Case{150, 150, "window"}, Case{1, 150, "causal+padding"}}) {
       const torch::Tensor q_rows = torch::randn({3, c.q_len, 4, 16}).requires_grad_(true);
       const torch::Tensor k = torch::randn({3, 2, c.k_len, 16}).requires_grad_(true);
       const torch::Tensor v = torch::randn({3, 2, c.k_len, 16}).requires_grad_(true);
@@ -133,9 +137,12 @@ class TestCpuKernels : public QObject {
         torch::Tensor keep = torch::ones({3, c.k_len}, torch::kInt64);
         keep.index_put_({1, 0}, 0);
         keep.index_put_({2, torch::indexing::Slice(0, 3)}, 0);
+        if (c.k_len > 100) keep.index_put_({1, torch::indexing::Slice(100, c.k_len)}, 0);
         mask = tb::causal_mask(keep, 3, c.q_len, past, torch::kFloat32, torch::kCPU);
       } else if (std::string(c.mask) == "shared") {
         mask = tb::causal_mask({}, 1, c.q_len, past, torch::kFloat32, torch::kCPU);
+      } else if (std::string(c.mask) == "window") {
+        mask = tb::causal_mask({}, 3, c.q_len, past, torch::kFloat32, torch::kCPU, 40);
       }
       QVERIFY(tb::fused_attention_cpu_applies(q, k, v, mask, 0.0, true));
       const torch::Tensor weights = torch::randn({3, 4, c.q_len, 16});
@@ -148,8 +155,11 @@ class TestCpuKernels : public QObject {
       const auto fused = run(true), reference = run(false);
       for (size_t i = 0; i < fused.size(); ++i) {
         const double diff = max_diff(fused[i], reference[i]);
-        QVERIFY2(diff < 2e-5,
-                 qPrintable(QString("%1, tensor %2: %3").arg(c.mask).arg(i).arg(diff)));
+        QVERIFY2(diff < 2e-5, qPrintable(QString("%1 (%2 queries), tensor %3: %4")
+                                             .arg(c.mask)
+                                             .arg(c.q_len)
+                                             .arg(i)
+                                             .arg(diff)));
       }
     }
     torch::set_num_threads(1);
