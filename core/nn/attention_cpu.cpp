@@ -1,6 +1,11 @@
 #include "core/nn/attention_cpu.h"
 
 #include <ATen/Parallel.h>
+
+// at::parallel_for splits work over threads only in files compiled with OpenMP.
+#ifndef _OPENMP
+#error "compile this file with OpenMP (core/CMakeLists.txt): without it at::parallel_for is serial"
+#endif
 #include <dlfcn.h>
 
 #include <algorithm>

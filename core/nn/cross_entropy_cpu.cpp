@@ -4,6 +4,11 @@
 
 #include <ATen/Parallel.h>
 
+// at::parallel_for splits work over threads only in files compiled with OpenMP.
+#ifndef _OPENMP
+#error "compile this file with OpenMP (core/CMakeLists.txt): without it at::parallel_for is serial"
+#endif
+
 #include <cmath>
 #include <vector>
 
