@@ -1,13 +1,14 @@
 #!/bin/bash
 # Training throughput against the machine's fp32 matmul peak and against PyTorch eager.
 #
-#   bench_training.sh CLI SOURCE_DIR          the standard models (label bench, ~15 min):
+#   bench_training.sh CLI SOURCE_DIR          the standard models (label bench, ~30 min):
 #       Llama-style ~33M (hidden 512, 8 layers, seq 256, batch 8) and ~1.4M (hidden 128,
 #       2 layers, seq 64, batch 16), every method; a BERT-style encoder (MLM), every method.
 #       tunebench first, every method (tunebench-cli bench --dump); then, per method compared,
 #       tunebench again and right after it the same steps in PyTorch eager (eager_reference.py)
-#       twice: as Debian's python3-torch runs by default, and with the OpenBLAS kernels
-#       tunebench selects (OPENBLAS_CORETYPE, see core/util/blas_core.h).
+#       as Debian's python3-torch runs by default, TB_BENCH_PAIRS times (default 3, the median
+#       ratio reported), and once more with the OpenBLAS kernels tunebench selects
+#       (OPENBLAS_CORETYPE, see core/util/blas_core.h).
 #   bench_training.sh CLI SOURCE_DIR check    the loss check of the default test run: the demo
 #       Llama, 20 steps of full, LoRA and Freeze; every loss within 1e-4 of PyTorch eager's.
 #
@@ -42,10 +43,11 @@ with open(sys.argv[2], "w", encoding="utf-8") as out:
 PY
 
 # bench NAME CONFIG METHODS STEPS EAGER_METHODS [--set key=value …]
-# Every method first (the table), then per eager method a fresh run of ours right before
-# eager's: a shared machine drifts by 10–20 % over minutes, so each ratio compares two runs
-# made within the same minute or so, not a run from the start of the script with one from
-# its end.
+# Every method first (the table), then per eager method TB_BENCH_PAIRS (default 3) pairs of a
+# fresh run of ours right before eager's, and the median of their ratios: a shared machine
+# drifts by 10–20 % over minutes (one pair measured eager at 810 tok/s, the next at 697), so
+# each ratio compares two runs made within the same minute or so, and one slow minute moves
+# the median less than it moves a single pair.
 bench() {
   local name=$1 config=$2 methods=$3 steps=$4 eager=$5
   shift 5
@@ -62,11 +64,23 @@ bench() {
   core=$("$cli" doctor --json 2>/dev/null | "$python" -c \
     'import json,re,sys; m=re.search(r"core=(\w+)",json.load(sys.stdin)["blas_backend"]); print(m.group(1) if m else "")' ||
     true)
+  local pair speedups
   for method in ${eager//,/ }; do
-    "$cli" bench "$config" --set "dataset=$work/corpus.jsonl" "$@" --methods "$method" \
-      --steps "$steps" --dump "$work/$name-paired" >/dev/null
-    "$python" "$here/eager_reference.py" "$work/$name-paired" --methods "$method" \
-      --label "$name, PyTorch eager as installed"
+    speedups=""
+    for ((pair = 1; pair <= ${TB_BENCH_PAIRS:-3}; ++pair)); do
+      "$cli" bench "$config" --set "dataset=$work/corpus.jsonl" "$@" --methods "$method" \
+        --steps "$steps" --dump "$work/$name-paired" >/dev/null
+      "$python" "$here/eager_reference.py" "$work/$name-paired" --methods "$method" \
+        --label "$name, PyTorch eager as installed, pair $pair" | tee "$work/pair.txt"
+      speedups+=" $(grep '^{"event"' "$work/pair.txt" | "$python" -c \
+        'import json,sys; print(json.loads(sys.stdin.readline())["speedup"])')"
+    done
+    "$python" - "$name" "$method" $speedups <<'PY'
+import statistics, sys
+name, method, ratios = sys.argv[1], sys.argv[2], sorted(float(r) for r in sys.argv[3:])
+print(f"{name} {method}: ours / eager as installed, median of {len(ratios)} pairs "
+      f"{statistics.median(ratios):.2f}x (pairs: {', '.join(f'{r:.2f}x' for r in ratios)})")
+PY
     if [[ -n "$core" ]]; then
       OPENBLAS_CORETYPE=$core "$python" "$here/eager_reference.py" "$work/$name-paired" \
         --methods "$method" --label "$name, PyTorch eager on tunebench's BLAS kernels ($core)"
