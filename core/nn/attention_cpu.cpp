@@ -144,15 +144,13 @@ class FusedAttention final : public torch::autograd::Function<FusedAttention> {
           gemm_rows(false, true, block.rows, block.keys, dim, static_cast<float>(scale),
                     qp + block.first * q.stride(2), q.stride(2), kp, k.stride(2), 0.0f, pb, k_len);
           softmax_rows(pb, mp ? mp + block.first * k_len : nullptr, block.rows, block.keys, k_len);
-          for (int64_t i = 0; i < block.rows && block.keys < k_len; ++i) {
-            std::fill(pb + i * k_len + block.keys, pb + (i + 1) * k_len, 0.0f);
-          }
           gemm_rows(false, false, block.rows, dim, block.keys, 1.0f, pb, k_len, vp, v.stride(2),
                     0.0f, od + (b * q_len + block.first) * heads * dim + h * dim, heads * dim);
         }
       }
     });
     ctx->save_for_backward({q, k, v});
+    // Each row's probabilities past its block's keys are never written nor read.
     ctx->saved_data["probs"] = probs;
     // Backward skips the same keys (found again from the mask: a scan of Tq·Tk floats).
     ctx->saved_data["mask"] = mask_rows.defined() ? mask_rows : torch::empty({0});
