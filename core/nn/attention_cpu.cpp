@@ -167,9 +167,13 @@ class FusedAttention final : public torch::autograd::Function<FusedAttention> {
     if (grad_out.stride(3) != 1) grad_out = grad_out.contiguous();
     const int64_t batch = q.size(0), heads = q.size(1), q_len = q.size(2), dim = q.size(3);
     const int64_t kv_heads = k.size(1), k_len = k.size(2), groups = heads / kv_heads;
-    const torch::Tensor grad_q = torch::empty({batch, heads, q_len, dim}, q.options());
-    const torch::Tensor grad_k = torch::empty({batch, kv_heads, k_len, dim}, k.options());
-    const torch::Tensor grad_v = torch::empty({batch, kv_heads, k_len, dim}, v.options());
+    // The gradients are laid out as the projections' outputs, [batch, seq, heads, head_dim],
+    // and returned as [batch, heads, seq, head_dim] views: the rotary and view backward of the
+    // projections then take them without a transposing copy.
+    const torch::Tensor grad_q = torch::empty({batch, q_len, heads, dim}, q.options());
+    const torch::Tensor grad_k = torch::empty({batch, k_len, kv_heads, dim}, k.options());
+    const torch::Tensor grad_v = torch::empty({batch, k_len, kv_heads, dim}, v.options());
+    const int64_t ldq = heads * dim, ldkv = kv_heads * dim;
     const float* qd = q.data_ptr<float>();
     const float* kd = k.data_ptr<float>();
     const float* vd = v.data_ptr<float>();
@@ -188,10 +192,12 @@ class FusedAttention final : public torch::autograd::Function<FusedAttention> {
         const int64_t b = index / kv_heads, g = index % kv_heads;
         const float* kp = kd + b * k.stride(0) + g * k.stride(1);
         const float* vp = vd + b * v.stride(0) + g * v.stride(1);
-        float* dk = dkd + index * k_len * dim;
-        float* dv = dvd + index * k_len * dim;
-        std::fill(dk, dk + k_len * dim, 0.0f);
-        std::fill(dv, dv + k_len * dim, 0.0f);
+        float* dk = dkd + b * k_len * ldkv + g * dim;
+        float* dv = dvd + b * k_len * ldkv + g * dim;
+        for (int64_t key = 0; key < k_len; ++key) {
+          std::fill(dk + key * ldkv, dk + key * ldkv + dim, 0.0f);
+          std::fill(dv + key * ldkv, dv + key * ldkv + dim, 0.0f);
+        }
         for (int64_t member = 0; member < groups; ++member) {
           const int64_t h = g * groups + member;
           const int64_t ldo = grad_out.stride(2);
@@ -202,19 +208,20 @@ class FusedAttention final : public torch::autograd::Function<FusedAttention> {
                 dod + b * grad_out.stride(0) + h * grad_out.stride(1) + block.first * ldo;
             float* grad_p = grad_scores.data() + block.first * k_len;
             const int64_t rows = block.rows, keys = block.keys;
-            gemm_rows(true, false, keys, dim, rows, 1.0f, p, k_len, dop, ldo, 1.0f, dv, dim);
+            gemm_rows(true, false, keys, dim, rows, 1.0f, p, k_len, dop, ldo, 1.0f, dv, ldkv);
             gemm_rows(false, true, rows, keys, dim, 1.0f, dop, ldo, vp, v.stride(2), 0.0f, grad_p,
                       k_len);
             softmax_backward_rows(p, grad_p, rows, keys, k_len);
             gemm_rows(false, false, rows, dim, keys, scale, grad_p, k_len, kp, k.stride(2), 0.0f,
-                      dqd + ((b * heads + h) * q_len + block.first) * dim, dim);
+                      dqd + (b * q_len + block.first) * ldq + h * dim, ldq);
             gemm_rows(true, false, keys, dim, rows, scale, grad_p, k_len, qp, q.stride(2), 1.0f, dk,
-                      dim);
+                      ldkv);
           }
         }
       }
     });
-    return {grad_q, grad_k, grad_v, torch::Tensor(), torch::Tensor()};
+    return {grad_q.transpose(1, 2), grad_k.transpose(1, 2), grad_v.transpose(1, 2), torch::Tensor(),
+            torch::Tensor()};
   }
 };
 

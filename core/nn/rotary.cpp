@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "core/nn/rotary_cpu.h"
 #include "core/util/error.h"
 
 namespace tb {
@@ -77,6 +78,7 @@ std::pair<torch::Tensor, torch::Tensor> Rotary::cos_sin(const torch::Tensor& pos
 
 torch::Tensor apply_rotary(const torch::Tensor& x, const torch::Tensor& cos,
                            const torch::Tensor& sin) {
+  if (rotary_cpu_applies(x, cos, sin)) return rotary_cpu(x, cos, sin);
   const int64_t half = x.size(-1) / 2;
   const torch::Tensor rotated =
       torch::cat({-x.slice(-1, half, x.size(-1)), x.slice(-1, 0, half)}, -1);

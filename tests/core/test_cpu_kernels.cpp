@@ -13,6 +13,9 @@
 #include "core/nn/attention_cpu.h"
 #include "core/nn/cross_entropy.h"
 #include "core/nn/cross_entropy_cpu.h"
+#include "core/nn/rms_norm_cpu.h"
+#include "core/nn/rotary.h"
+#include "core/nn/rotary_cpu.h"
 #include "core/nn/swiglu_cpu.h"
 #include "core/nn/thin_matmul_cpu.h"
 
@@ -201,6 +204,119 @@ class TestCpuKernels : public QObject {
     tb::silu_times_forward(&nan_gate, &one, &out, 1);
     QVERIFY(std::isnan(out));
     QVERIFY(!tb::silu_times_cpu_applies(gate, up.slice(1, 1)));
+  }
+
+  void fusedRmsNormMatchesFp64() {
+    // Value and both gradients against the fp64 formula, for row counts below, at and past the
+    // weight gradient's 64-row blocks and its 64-block cap (4500 rows), widths around the
+    // 16-lane vectors, a row of zeros (eps keeps it finite); one and two threads give the same
+    // bits; and each gradient alone when the other input is frozen.
+    torch::manual_seed(8);
+    struct Shape {
+      int64_t rows, dim;
+    };
+    for (const Shape shape :
+         {Shape{1, 1}, Shape{3, 15}, Shape{64, 17}, Shape{210, 512}, Shape{4500, 33}}) {
+      const QString where = QString("rows %1, dim %2").arg(shape.rows).arg(shape.dim);
+      const torch::Tensor x = (torch::randn({shape.rows, shape.dim}) * 3).index_put_({0}, 0.0f);
+      const torch::Tensor weight = torch::randn({shape.dim});
+      const torch::Tensor upstream = torch::randn({shape.rows, shape.dim});
+      const torch::Tensor x64 = x.to(torch::kFloat64).requires_grad_(true);
+      const torch::Tensor w64 = weight.to(torch::kFloat64).requires_grad_(true);
+      const torch::Tensor reference = w64 * x64 * torch::rsqrt(x64.pow(2).mean(-1, true) + 1e-6);
+      const auto reference_grads =
+          torch::autograd::grad({(reference * upstream).sum()}, {x64, w64});
+      std::vector<torch::Tensor> results;
+      for (const int threads : {1, 2}) {
+        torch::set_num_threads(threads);
+        const torch::Tensor xg = x.clone().requires_grad_(true);
+        const torch::Tensor wg = weight.clone().requires_grad_(true);
+        QVERIFY(tb::rms_norm_cpu_applies(xg, wg));
+        const torch::Tensor out = tb::rms_norm_cpu(xg, wg, 1e-6);
+        const auto grads = torch::autograd::grad({(out * upstream).sum()}, {xg, wg});
+        results.insert(results.end(), {out, grads[0], grads[1]});
+      }
+      // Each output or input gradient element depends on a sum over the row (fp32 error grows
+      // like √dim·ε), each weight gradient element on a sum over the rows.
+      const double row_tolerance = 2e-5 * std::sqrt(double(shape.dim));
+      const double column_tolerance = 2e-5 * std::sqrt(double(shape.rows));
+      // The zero row's input gradient is w·g/√eps (~1000): errors relative to |value| + 1.
+      auto error = [](const torch::Tensor& ours, const torch::Tensor& reference) {
+        return ((ours.to(torch::kFloat64) - reference).abs() / (reference.abs() + 1))
+            .max()
+            .item<double>();
+      };
+      QVERIFY2(error(results[0], reference) < row_tolerance, qPrintable(where));
+      QVERIFY2(error(results[1], reference_grads[0]) < row_tolerance, qPrintable(where));
+      QVERIFY2(error(results[2], reference_grads[1]) < column_tolerance, qPrintable(where));
+      for (int i = 0; i < 3; ++i)
+        QVERIFY2(torch::equal(results[i], results[i + 3]), qPrintable(where));
+      QVERIFY2(results[0].isfinite().all().item<bool>() && results[1].isfinite().all().item<bool>(),
+               qPrintable(where));
+      // Frozen weight (LoRA, Freeze): only the input's gradient; input without gradient (the
+      // first layer of a frozen stack): only the weight's.
+      const torch::Tensor frozen_x = x.clone().requires_grad_(true);
+      const torch::Tensor only_x = torch::autograd::grad(
+          {(tb::rms_norm_cpu(frozen_x, weight, 1e-6) * upstream).sum()}, {frozen_x})[0];
+      QVERIFY2(torch::equal(only_x, results[4]), qPrintable(where));
+      const torch::Tensor trained_w = weight.clone().requires_grad_(true);
+      const torch::Tensor only_w = torch::autograd::grad(
+          {(tb::rms_norm_cpu(x, trained_w, 1e-6) * upstream).sum()}, {trained_w})[0];
+      QVERIFY2(torch::equal(only_w, results[5]), qPrintable(where));
+    }
+    torch::set_num_threads(1);
+    QVERIFY(!tb::rms_norm_cpu_applies(torch::randn({2, 4}), torch::randn({5})));
+    QVERIFY(!tb::rms_norm_cpu_applies(torch::randn({2, 4}, torch::kFloat64), torch::randn({4})));
+  }
+
+  void fusedRotaryMatchesTheUnfusedForm() {
+    // The projections' [batch, seq, heads, head_dim] output seen as [batch, heads, seq,
+    // head_dim], rotated by real cos/sin tables (per-row positions, and one table shared by
+    // the batch) and by random ones (real tables repeat their halves, which would hide a
+    // kernel reading the wrong half), against the unfused form in fp64 (LibTorch's
+    // slice/cat/mul path); the result keeps the projection layout; one and two threads give
+    // the same bits.
+    torch::manual_seed(9);
+    const tb::Rotary rotary(tb::RotaryOptions{16, 10000.0, 512, {}});
+    for (const int tables : {0, 1, 2}) {
+      const int64_t batch = 3, seq = 37, heads = 5, dim = 16;
+      const torch::Tensor positions = tables == 1
+                                          ? torch::arange(seq).view({1, seq})
+                                          : torch::randint(0, 500, {batch, seq}, torch::kInt64);
+      auto [cos, sin] = rotary.cos_sin(positions, torch::kFloat32);
+      if (tables == 2) cos = torch::randn_like(cos), sin = torch::randn_like(sin);
+      const torch::Tensor projected = torch::randn({batch, seq, heads * dim});
+      const torch::Tensor upstream = torch::randn({batch, heads, seq, dim});
+      const torch::Tensor p64 = projected.to(torch::kFloat64).requires_grad_(true);
+      const torch::Tensor reference =
+          tb::apply_rotary(p64.view({batch, seq, heads, dim}).transpose(1, 2),
+                           cos.to(torch::kFloat64), sin.to(torch::kFloat64));
+      const torch::Tensor reference_grad =
+          torch::autograd::grad({(reference * upstream).sum()}, {p64})[0];
+      std::vector<torch::Tensor> results;
+      for (const int threads : {1, 2}) {
+        torch::set_num_threads(threads);
+        const torch::Tensor p = projected.clone().requires_grad_(true);
+        const torch::Tensor x = p.view({batch, seq, heads, dim}).transpose(1, 2);
+        QVERIFY(tb::rotary_cpu_applies(x, cos, sin));
+        const torch::Tensor out = tb::apply_rotary(x, cos, sin);
+        QVERIFY(out.transpose(1, 2).is_contiguous());
+        // A gradient arriving contiguous in [batch, heads, seq, head_dim] (as attention's).
+        const torch::Tensor grad = torch::autograd::grad({(out * upstream).sum()}, {p})[0];
+        results.insert(results.end(), {out, grad});
+      }
+      torch::set_num_threads(1);
+      QVERIFY(max_diff(results[0], reference) < 1e-5);
+      QVERIFY(max_diff(results[1], reference_grad) < 1e-5);
+      QVERIFY(torch::equal(results[0], results[2]) && torch::equal(results[1], results[3]));
+    }
+    const torch::Tensor x = torch::randn({1, 2, 3, 4});
+    const torch::Tensor table = torch::randn({1, 3, 4});
+    QVERIFY(tb::rotary_cpu_applies(x, table, table));
+    QVERIFY(!tb::rotary_cpu_applies(torch::randn({1, 2, 3, 5}), torch::randn({1, 3, 5}),
+                                    torch::randn({1, 3, 5})));
+    QVERIFY(!tb::rotary_cpu_applies(x, table.clone().requires_grad_(true), table));
+    QVERIFY(!tb::rotary_cpu_applies(x.to(torch::kFloat64), table, table));
   }
 
   void thinMatmulsMatchFp64() {
