@@ -11,6 +11,7 @@
 #include "app/cli/command.h"
 #include "app/cli/run_config_args.h"
 #include "core/train/run_estimate.h"
+#include "core/util/blas_core.h"
 #include "core/util/runtime.h"
 #include "core/util/text.h"
 
@@ -58,15 +59,19 @@ Command add_bench_command(CLI::App& app) {
             // Measured again after the runs: a shared machine's speed drifts, and a low first
             // sample would inflate every ratio to the peak.
             const double peak = std::max(peak_before, measure_matmul_gflops(1024, 1.0));
+            // The kernel family sets the peak (AVX2 vs AVX-512 differ ~2x): say which ran.
+            const std::string blas_core = loaded_blas_core();
             if (a->json) {
               std::cout << nlohmann::json{{"event", "machine"},
                                           {"matmul_gflops", peak},
+                                          {"blas_core", blas_core},
                                           {"threads", at::get_num_threads()}}
                                .dump()
                         << "\n";
             } else {
-              std::printf("matmul peak (fp32, 1024x1024): %.1f GFLOP/s on %d threads\n", peak,
-                          at::get_num_threads());
+              std::printf("matmul peak (fp32, 1024x1024): %.1f GFLOP/s on %d threads%s\n", peak,
+                          at::get_num_threads(),
+                          blas_core.empty() ? "" : (", OpenBLAS core " + blas_core).c_str());
               std::printf("%-8s %10s %9s %8s %11s %7s %9s %9s %9s %9s\n", "method", "tokens/s",
                           "s/step", "MFLOP/tok", "GFLOP/s", "of peak", "peak RSS", "weights",
                           "grads", "optimizer");
