@@ -1,7 +1,8 @@
 #pragma once
 // Scalar code that GCC vectorises in the fused CPU kernels (files compiled -O3
-// -fopenmp-simd): an exp for the non-positive arguments of softmax, and the attribute that
-// builds a kernel for AVX-512, AVX2+FMA and plain x86-64 with the choice made at load time.
+// -fopenmp-simd): an exp for the non-positive arguments of softmax, the attribute that builds
+// a kernel for AVX-512, AVX2+FMA and plain x86-64 with the choice made at load time, and the
+// rows a parallel task takes.
 
 #include <cstdint>
 #include <cstring>
@@ -14,6 +15,13 @@
 #endif
 
 namespace tb {
+
+/// Rows per at::parallel_for task for a kernel over rows of `width` floats: about 16K elements
+/// a task, enough to amortise the hand-off, small enough to split a small model.
+inline int64_t rows_per_task(int64_t width) {
+  constexpr int64_t kElementsPerTask = 16384;
+  return width >= kElementsPerTask ? 1 : kElementsPerTask / (width > 0 ? width : 1);
+}
 
 /// exp(x) for x ≤ 0 as 2^n · p(r): n = round(x / ln 2) by the 1.5·2^23 rounding trick (its
 /// bits then hold n, so no float-to-int conversion), r = x − n·ln 2 in two parts (Cody–Waite),

@@ -24,9 +24,6 @@ namespace {
 constexpr int64_t kMinRowsPerBlock = 64;
 constexpr int64_t kMaxBlocks = 64;
 
-// Elements per task: enough to amortise the hand-off, small enough to split a small model.
-constexpr int64_t kGrainElements = 16384;
-
 TB_CPU_CLONES void forward_rows(const float* __restrict x, const float* __restrict weight,
                                 float* __restrict out, float* __restrict inv_rms, int64_t begin,
                                 int64_t end, int64_t dim, float eps) {
@@ -107,7 +104,7 @@ class RmsNormFunction final : public torch::autograd::Function<RmsNormFunction> 
 
 void rms_norm_forward(const float* x, const float* weight, float* out, float* inv_rms, int64_t rows,
                       int64_t dim, float eps) {
-  const int64_t grain = std::max<int64_t>(1, kGrainElements / std::max<int64_t>(dim, 1));
+  const int64_t grain = rows_per_task(dim);
   at::parallel_for(0, rows, grain, [&](int64_t begin, int64_t end) {
     forward_rows(x, weight, out, inv_rms, begin, end, dim, eps);
   });
@@ -117,7 +114,7 @@ void rms_norm_backward(const float* x, const float* weight, const float* inv_rms
                        const float* grad_out, float* grad_x, float* grad_weight, int64_t rows,
                        int64_t dim) {
   if (!grad_weight) {
-    const int64_t grain = std::max<int64_t>(1, kGrainElements / std::max<int64_t>(dim, 1));
+    const int64_t grain = rows_per_task(dim);
     at::parallel_for(0, rows, grain, [&](int64_t begin, int64_t end) {
       backward_rows(x, weight, inv_rms, grad_out, grad_x, nullptr, begin, end, dim);
     });

@@ -25,9 +25,6 @@ struct RotaryLayout {
   int64_t sin_batch, sin_seq;         // strides of sin
 };
 
-// Elements per task: enough to amortise the hand-off, small enough to split a small model.
-constexpr int64_t kGrainElements = 16384;
-
 // Rows in output order (batch, seq, head). With a = input halves, c/s = cos/sin halves:
 // forward  out₁ = a₁·c₁ − a₂·s₁, out₂ = a₂·c₂ + a₁·s₂ (x·cos + [−x₂, x₁]·sin);
 // backward out₁ = a₁·c₁ + a₂·s₂, out₂ = a₂·c₂ − a₁·s₁ (its transpose applied to the gradient).
@@ -65,7 +62,7 @@ void rotate(const torch::Tensor& in, const torch::Tensor& cos, const torch::Tens
                             in.stride(0), in.stride(1), in.stride(2), c.stride(0),
                             c.stride(1),  s.stride(0),  s.stride(1)};
   const int64_t rows = layout.batch * layout.heads * layout.seq;
-  const int64_t grain = std::max<int64_t>(1, kGrainElements / std::max<int64_t>(layout.dim, 1));
+  const int64_t grain = rows_per_task(layout.dim);
   const float *in_data = in.data_ptr<float>(), *cos_data = c.data_ptr<float>(),
               *sin_data = s.data_ptr<float>();
   at::parallel_for(0, rows, grain, [&](int64_t begin, int64_t end) {
