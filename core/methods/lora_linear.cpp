@@ -7,18 +7,27 @@ namespace tb {
 
 namespace {
 
+// Whether the rank-sized products go to the thin kernels (fp32 on the CPU) instead of BLAS.
+bool thin_kernels_apply(const torch::Tensor& x, int64_t rank) {
+  return x.device().is_cpu() && x.scalar_type() == torch::kFloat32 && rank <= kThinMatmulMaxRank;
+}
+
 // W + scale·B·A in x's dtype, a fresh tensor (the base weight is never written).
 torch::Tensor folded_weight(const torch::Tensor& dense, const Nf4Tensor* nf4,
                             const torch::Tensor& lora_a, const torch::Tensor& lora_b,
                             double scale) {
-  if (nf4 != nullptr)
-    return nf4_dequantize(*nf4, lora_a.scalar_type()).addmm_(lora_b, lora_a, 1.0, scale);
-  return torch::addmm(dense, lora_b, lora_a, 1.0, scale);
-}
-
-// Whether the rank-sized products go to the thin kernels (fp32 on the CPU) instead of BLAS.
-bool thin_kernels_apply(const torch::Tensor& x, int64_t rank) {
-  return x.device().is_cpu() && x.scalar_type() == torch::kFloat32 && rank <= kThinMatmulMaxRank;
+  const torch::Tensor base =
+      nf4 != nullptr ? nf4_dequantize(*nf4, lora_a.scalar_type()) : dense.contiguous();
+  if (!thin_kernels_apply(base, lora_a.size(0))) {
+    return nf4 != nullptr ? base.addmm_(lora_b, lora_a, 1.0, scale)
+                          : torch::addmm(base, lora_b, lora_a, 1.0, scale);
+  }
+  // The dequantised NF4 weight is already a scratch copy: folded in place.
+  torch::Tensor out = nf4 != nullptr ? base : torch::empty_like(base);
+  const torch::Tensor b = lora_b.contiguous(), a = lora_a.contiguous();
+  thin_expand(b.data_ptr<float>(), b.size(0), b.size(1), a.data_ptr<float>(), a.size(1),
+              static_cast<float>(scale), base.data_ptr<float>(), out.data_ptr<float>());
+  return out;
 }
 
 // u = x·Aᵀ, [tokens, rank].

@@ -162,7 +162,47 @@ void accumulate_by_blocks(const float* x, int64_t rows, int64_t n, const float* 
   }
 }
 
+// out[t, i] = base[t, i] + scale·Σ_j c[t, j]·w[j, i] for four rows at a time: each vector of
+// w is loaded once for the four rows' running sums (w, rank × n, stays in L2).
+TB_THIN_KERNEL void expand_rows(const float* c, int64_t rows, int64_t rank, const float* w,
+                                int64_t n, float scale, const float* base, float* out) {
+  constexpr int64_t kRowsAtOnce = 4;
+  for (int64_t t0 = 0; t0 < rows; t0 += kRowsAtOnce) {
+    const int64_t count = std::min(kRowsAtOnce, rows - t0);
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+      Float16 sums[kRowsAtOnce] = {};
+      for (int64_t j = 0; j < rank; ++j) {
+        Float16 wv;
+        std::memcpy(&wv, w + j * n + i, sizeof wv);
+        for (int64_t k = 0; k < count; ++k) sums[k] += c[(t0 + k) * rank + j] * wv;
+      }
+      for (int64_t k = 0; k < count; ++k) {
+        Float16 bv;
+        std::memcpy(&bv, base + (t0 + k) * n + i, sizeof bv);
+        bv += scale * sums[k];
+        std::memcpy(out + (t0 + k) * n + i, &bv, sizeof bv);
+      }
+    }
+    for (; i < n; ++i) {
+      for (int64_t k = 0; k < count; ++k) {
+        float sum = 0;
+        for (int64_t j = 0; j < rank; ++j) sum += c[(t0 + k) * rank + j] * w[j * n + i];
+        out[(t0 + k) * n + i] = base[(t0 + k) * n + i] + scale * sum;
+      }
+    }
+  }
+}
+
 }  // namespace
+
+void thin_expand(const float* c, int64_t rows, int64_t rank, const float* w, int64_t n, float scale,
+                 const float* base, float* out) {
+  at::parallel_for(0, rows, rows_per_task(n), [&](int64_t begin, int64_t end) {
+    expand_rows(c + begin * rank, end - begin, rank, w, n, scale, base + begin * n,
+                out + begin * n);
+  });
+}
 
 void thin_project(const float* x, int64_t rows, int64_t n, const float* w, int64_t rank,
                   float* out) {

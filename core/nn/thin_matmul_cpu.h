@@ -23,6 +23,14 @@ void thin_project(const float* x, int64_t rows, int64_t n, const float* w, int64
 void thin_accumulate(const float* c, const float* x, int64_t rows, int64_t n, int64_t rank,
                      float* out);
 
+/// out[t, i] = base[t, i] + scale·Σ_j c[t, j]·w[j, i]: base + scale·c·w with c [rows, rank],
+/// w [rank, n], base and out [rows, n] (out may be base). Folds a LoRA update s·B·A into a
+/// weight in one pass, where addmm copies the base into the output and then runs a K = 8 GEMM
+/// over it: the 33M model's 56 rank-8 folds of a training step (forward and backward) take
+/// 12–14 ms here against 24–32 ms with addmm (2 threads).
+void thin_expand(const float* c, int64_t rows, int64_t rank, const float* w, int64_t n, float scale,
+                 const float* base, float* out);
+
 /// Both over one pass of x: project_out = x · wᵀ ([rows, rank]) and accumulate_out = cᵀ · x
 /// ([rank, n]), c [rows, rank]. What a LoRA backward needs of the output gradient x.
 void thin_project_and_accumulate(const float* x, int64_t rows, int64_t n, const float* w,

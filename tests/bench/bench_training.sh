@@ -98,6 +98,34 @@ PY
   done
 }
 
+# method_ratio NAME CONFIG A B STEPS [--set key=value …]: B's tokens/s over A's (ours both),
+# TB_BENCH_PAIRS (default 3) runs of both methods in one process, the order alternated (A,B;
+# B,A; …) so neither always runs on the warmer or cooler minute; the median ratio.
+method_ratio() {
+  local name=$1 config=$2 a=$3 b=$4 steps=$5
+  shift 5
+  local round order ratios=""
+  for ((round = 1; round <= ${TB_BENCH_PAIRS:-3}; ++round)); do
+    order="$a,$b"
+    ((round % 2 == 0)) && order="$b,$a"
+    ratios+=" $("$cli" bench "$config" --set "dataset=$work/corpus.jsonl" "$@" --methods "$order" \
+      --steps "$steps" --json | "$python" -c '
+import json, sys
+rate = {}
+for line in sys.stdin:
+    event = json.loads(line)
+    if event.get("event") == "method":
+        rate[event["method"]] = event["tokens_per_second"]
+print(rate[sys.argv[2]] / rate[sys.argv[1]])' "$a" "$b")"
+  done
+  "$python" - "$name" "$a" "$b" $ratios <<'PY'
+import statistics, sys
+name, a, b, ratios = sys.argv[1], sys.argv[2], sys.argv[3], sorted(float(r) for r in sys.argv[4:])
+print(f"{name}: {b} / {a} tokens/s (ours), median of {len(ratios)} alternating runs "
+      f"{statistics.median(ratios):.2f}x (runs: {', '.join(f'{r:.2f}x' for r in ratios)})")
+PY
+}
+
 if [[ "$mode" == check ]]; then
   bench demo-llama "$here/llama-1.4m.yaml" full,lora,freeze 20 full,lora,freeze \
     --set "model_name_or_path=$demo/models/tiny-llama"
@@ -112,4 +140,5 @@ fi
   --hidden-size 256 --num-layers 4 --num-heads 4 --seed 1
 bench llama-1.4m "$here/llama-1.4m.yaml" all 20 full,lora,freeze --set "model_name_or_path=$work/llama-1.4m"
 bench llama-33m "$here/llama-33m.yaml" all 20 full,lora --set "model_name_or_path=$work/llama-33m"
+method_ratio llama-33m "$here/llama-33m.yaml" full lora 20 --set "model_name_or_path=$work/llama-33m"
 bench bert-small "$here/bert-small.yaml" all 20 "" --set "model_name_or_path=$work/bert-small"

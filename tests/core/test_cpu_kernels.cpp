@@ -365,6 +365,44 @@ class TestCpuKernels : public QObject {
         QVERIFY2(torch::equal(results[i], results[i + 4]), qPrintable(where));
     }
   }
+
+  void thinExpandMatchesFp64() {
+    // base + s·c·w (a LoRA fold W + s·B·A), against fp64 torch: widths around the 16-lane
+    // vectors, row counts around the kernel's four rows at once, ranks up to the thin limit;
+    // in place (out = base) as for a dequantised NF4 weight; the same with 1 and 2 threads.
+    torch::manual_seed(11);
+    struct Shape {
+      int64_t rows, n, rank;
+    };
+    const float scale = 2.5f;
+    for (const Shape shape : {Shape{1, 1, 1}, Shape{3, 15, 3}, Shape{5, 16, 8}, Shape{7, 17, 9},
+                              Shape{1664, 512, 8}, Shape{512, 1664, 16}, Shape{70, 40, 64}}) {
+      const torch::Tensor c = torch::randn({shape.rows, shape.rank});
+      const torch::Tensor w = torch::randn({shape.rank, shape.n});
+      const torch::Tensor base = torch::randn({shape.rows, shape.n});
+      const torch::Tensor expected = torch::addmm(base.to(torch::kFloat64), c.to(torch::kFloat64),
+                                                  w.to(torch::kFloat64), 1.0, double(scale));
+      std::vector<torch::Tensor> results;
+      for (const int threads : {1, 2}) {
+        torch::set_num_threads(threads);
+        torch::Tensor out = torch::empty_like(base);
+        tb::thin_expand(c.data_ptr<float>(), shape.rows, shape.rank, w.data_ptr<float>(), shape.n,
+                        scale, base.data_ptr<float>(), out.data_ptr<float>());
+        torch::Tensor in_place = base.clone();
+        tb::thin_expand(c.data_ptr<float>(), shape.rows, shape.rank, w.data_ptr<float>(), shape.n,
+                        scale, in_place.data_ptr<float>(), in_place.data_ptr<float>());
+        results.insert(results.end(), {out, in_place});
+      }
+      torch::set_num_threads(1);
+      const QString where =
+          QString("rows %1, n %2, rank %3").arg(shape.rows).arg(shape.n).arg(shape.rank);
+      const double tolerance = 1e-5 * scale * std::sqrt(double(shape.rank)) + 1e-5;
+      for (const torch::Tensor& result : results) {
+        QVERIFY2(max_diff(result, expected) < tolerance, qPrintable(where));
+        QVERIFY2(torch::equal(result, results[0]), qPrintable(where));
+      }
+    }
+  }
 };
 
 QTEST_GUILESS_MAIN(TestCpuKernels)
