@@ -8,7 +8,8 @@
 #       tunebench again and right after it the same steps in PyTorch eager (eager_reference.py)
 #       as Debian's python3-torch runs by default, TB_BENCH_PAIRS times (default 3, the median
 #       ratio reported), and once more with the OpenBLAS kernels tunebench selects
-#       (OPENBLAS_CORETYPE, see core/util/blas_core.h).
+#       (OPENBLAS_CORETYPE, see core/util/blas_core.h). Last for the 33M model, LoRA's
+#       tokens/s over full's (ours), the median of TB_BENCH_PAIRS runs with the order alternated.
 #   bench_training.sh CLI SOURCE_DIR check    the loss check of the default test run: the demo
 #       Llama, 20 steps of full, LoRA and Freeze; every loss within 1e-4 of PyTorch eager's.
 #
