@@ -1,6 +1,8 @@
 #include "core/methods/lora_linear.h"
 
 #include "core/methods/nf4.h"
+#include "core/nn/blas_cpu.h"
+#include "core/nn/linear_cpu.h"
 #include "core/nn/thin_matmul_cpu.h"
 
 namespace tb {
@@ -74,8 +76,7 @@ class MergedLoraLinearFunction : public torch::autograd::Function<MergedLoraLine
                                const torch::Tensor& dense, const torch::Tensor& bias,
                                const Nf4Tensor* nf4, double scale) {
     const torch::Tensor weight = folded_weight(dense, nf4, lora_a, lora_b, scale);
-    torch::Tensor out =
-        bias.numel() > 0 ? torch::addmm(bias, x, weight.t()) : torch::mm(x, weight.t());
+    torch::Tensor out = linear_2d(x, weight, bias);
     ctx->save_for_backward({x, lora_a, lora_b, project_on_a(x, lora_a), dense});
     ctx->saved_data["nf4"] = reinterpret_cast<int64_t>(nf4);
     ctx->saved_data["scale"] = scale;
@@ -91,7 +92,7 @@ class MergedLoraLinearFunction : public torch::autograd::Function<MergedLoraLine
     const torch::Tensor& grad = grads[0];
     torch::Tensor grad_x;
     if (ctx->needs_input_grad(0)) {
-      grad_x = torch::mm(grad, folded_weight(saved[4], nf4, lora_a, lora_b, scale));
+      grad_x = matmul_2d(grad, folded_weight(saved[4], nf4, lora_a, lora_b, scale));
     }
     auto [grad_a, grad_b] = lora_gradients(grad, x, lora_b, u, scale);
     return {grad_x,          grad_a,          grad_b,         torch::Tensor(),
@@ -125,7 +126,7 @@ torch::Tensor merged_lora_linear(const torch::Tensor& x, const LoraBaseWeight& b
   } else {
     // No graph: no saved x·Aᵀ.
     const torch::Tensor weight = folded_weight(base.dense, base.nf4, lora_a, lora_b, scale);
-    out = bias.defined() ? torch::addmm(bias, flat, weight.t()) : torch::mm(flat, weight.t());
+    out = linear_2d(flat, weight, bias);
   }
   std::vector<int64_t> sizes = x.sizes().vec();
   sizes.back() = out.size(1);

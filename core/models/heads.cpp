@@ -1,6 +1,7 @@
 #include "core/models/heads.h"
 
 #include "core/nn/cross_entropy.h"
+#include "core/nn/linear.h"
 #include "core/nn/mlp.h"
 
 namespace tb {
@@ -86,7 +87,7 @@ MlmPredictionsImpl::MlmPredictionsImpl(const MaskedLmHeadOptions& options) {
 
 torch::Tensor MlmPredictionsImpl::forward(const torch::Tensor& hidden,
                                           const torch::Tensor& embedding) {
-  return torch::nn::functional::linear(transform(hidden), embedding, bias);
+  return tb::linear(transform(hidden), embedding, bias);
 }
 
 MaskedLmHeadImpl::MaskedLmHeadImpl(const MaskedLmHeadOptions& options) {

@@ -206,9 +206,8 @@ class LlamaLm : public LanguageModel {
     if (task_ == ModelTask::kBase) {
       output.logits = hidden;
     } else if (task_ == ModelTask::kCausalLm) {
-      output.logits = lm_head_
-                          ? lm_head_(hidden)
-                          : torch::nn::functional::linear(hidden, backbone_->embed_tokens->weight);
+      output.logits =
+          lm_head_ ? lm_head_(hidden) : tb::linear(hidden, backbone_->embed_tokens->weight);
       if (batch.labels.defined()) output.loss = causal_lm_loss(output.logits, batch.labels);
     } else {
       const torch::Tensor last = last_token_index(ids, batch.attention_mask, config_.pad_token_id);

@@ -6,40 +6,16 @@
 #ifndef _OPENMP
 #error "compile this file with OpenMP (core/CMakeLists.txt): without it at::parallel_for is serial"
 #endif
-#include <dlfcn.h>
 
 #include <algorithm>
 #include <vector>
 
+#include "core/nn/blas_cpu.h"
 #include "core/nn/cpu_vector_math.h"
 
 namespace tb {
 
 namespace {
-
-// The Fortran BLAS entry LibTorch itself calls (libblas.so.3: OpenBLAS, BLIS or reference),
-// found at run time so the build needs no BLAS development files; null without one.
-using SgemmFn = void (*)(const char*, const char*, const int*, const int*, const int*, const float*,
-                         const float*, const int*, const float*, const int*, const float*, float*,
-                         const int*);
-
-SgemmFn blas_sgemm() {
-  static const SgemmFn fn = reinterpret_cast<SgemmFn>(dlsym(RTLD_DEFAULT, "sgemm_"));
-  return fn;
-}
-
-// Row-major C[m×n] = alpha·op(A)·op(B) + beta·C, op(X) = Xᵀ when flagged; ld* are the row
-// strides. BLAS is column-major, where a row-major X reads as Xᵀ: so it computes
-// Cᵀ = op(B)ᵀ·op(A)ᵀ. Inside ATen's parallel regions OpenBLAS runs on the calling thread.
-void gemm_rows(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, float alpha,
-               const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
-               int64_t ldc) {
-  const char trans_b = transpose_b ? 'T' : 'N', trans_a = transpose_a ? 'T' : 'N';
-  const int mi = static_cast<int>(m), ni = static_cast<int>(n), ki = static_cast<int>(k);
-  const int lda_i = static_cast<int>(lda), ldb_i = static_cast<int>(ldb),
-            ldc_i = static_cast<int>(ldc);
-  blas_sgemm()(&trans_b, &trans_a, &ni, &mi, &ki, &alpha, b, &ldb_i, a, &lda_i, &beta, c, &ldc_i);
-}
 
 // Scores → probabilities in place: the first `cols` entries of row i of `scores` plus those of
 // row i of `mask` (may be null), softmax over them; rows are `stride` apart in both.
@@ -231,7 +207,7 @@ bool fused_attention_cpu_applies(const torch::Tensor& q, const torch::Tensor& k,
                                  const torch::Tensor& v, const torch::Tensor& mask, double dropout,
                                  bool training) {
   if (training && dropout > 0) return false;
-  if (blas_sgemm() == nullptr) return false;
+  if (!blas_sgemm_available()) return false;
   for (const torch::Tensor* t : {&q, &k, &v}) {
     if (!t->device().is_cpu() || t->scalar_type() != torch::kFloat32 || t->dim() != 4 ||
         t->stride(3) != 1) {

@@ -11,6 +11,11 @@ namespace tb {
 
 class LinearImpl;
 
+/// x·Wᵀ + b as torch::nn::functional::linear computes it; fp32 CPU inputs take linear_cpu()
+/// (products split over the threads in row blocks), everything else torch's own.
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight,
+                     const torch::Tensor& bias = {});
+
 /// Computes a Linear layer's output in place of x·Wᵀ + b (e.g. base + LoRA, or NF4 weights).
 class LinearAdapter {
  public:

@@ -53,6 +53,16 @@ with open(sys.argv[2], "w", encoding="utf-8") as out:
         out.write(json.dumps({"text": row}) + "\n")
 PY
 
+# print_median WHAT KIND RATIO…: "WHAT, median of N KIND 1.23x (each: 1.20x, 1.23x, …)".
+print_median() {
+  "$python" - "$@" <<'PY'
+import statistics, sys
+what, kind, ratios = sys.argv[1], sys.argv[2], sorted(float(r) for r in sys.argv[3:])
+print(f"{what}, median of {len(ratios)} {kind} {statistics.median(ratios):.2f}x "
+      f"(each: {', '.join(f'{r:.2f}x' for r in ratios)})")
+PY
+}
+
 # bench NAME CONFIG METHODS STEPS EAGER_METHODS [--set key=value …]
 # Every method first (the table), then per eager method TB_BENCH_PAIRS (default 3) pairs of a
 # fresh run of ours right before eager's, and the median of their ratios: a shared machine
@@ -86,12 +96,7 @@ bench() {
       speedups+=" $(grep '^{"event"' "$work/pair.txt" | "$python" -c \
         'import json,sys; print(json.loads(sys.stdin.readline())["speedup"])')"
     done
-    "$python" - "$name" "$method" $speedups <<'PY'
-import statistics, sys
-name, method, ratios = sys.argv[1], sys.argv[2], sorted(float(r) for r in sys.argv[3:])
-print(f"{name} {method}: ours / eager as installed, median of {len(ratios)} pairs "
-      f"{statistics.median(ratios):.2f}x (pairs: {', '.join(f'{r:.2f}x' for r in ratios)})")
-PY
+    print_median "$name $method: ours / eager as installed" pairs $speedups
     if [[ -n "$core" ]]; then
       OPENBLAS_CORETYPE=$core "$python" "$here/eager_reference.py" "$work/$name-paired" \
         --methods "$method" --label "$name, PyTorch eager on tunebench's BLAS kernels ($core)"
@@ -119,12 +124,7 @@ for line in sys.stdin:
         rate[event["method"]] = event["tokens_per_second"]
 print(rate[sys.argv[2]] / rate[sys.argv[1]])' "$a" "$b")"
   done
-  "$python" - "$name" "$a" "$b" $ratios <<'PY'
-import statistics, sys
-name, a, b, ratios = sys.argv[1], sys.argv[2], sys.argv[3], sorted(float(r) for r in sys.argv[4:])
-print(f"{name}: {b} / {a} tokens/s (ours), median of {len(ratios)} alternating runs "
-      f"{statistics.median(ratios):.2f}x (runs: {', '.join(f'{r:.2f}x' for r in ratios)})")
-PY
+  print_median "$name: $b / $a tokens/s (ours)" "alternating runs" $ratios
 }
 
 if [[ "$mode" == check ]]; then
