@@ -29,15 +29,16 @@ class LinearFunction final : public torch::autograd::Function<LinearFunction> {
                                const torch::Tensor& weight, const torch::Tensor& bias) {
     ctx->save_for_backward({x, weight});
     ctx->saved_data["has_bias"] = bias.numel() > 0;
-    return forward_product(x, weight, bias);
+    return linear_2d(x, weight, bias);
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const variable_list saved = ctx->get_saved_variables();
     const torch::Tensor &x = saved[0], &weight = saved[1], &grad = grads[0];
     torch::Tensor grad_x, grad_weight, grad_bias;
-    if (ctx->needs_input_grad(0)) grad_x = mm_row_blocks(grad, weight);
-    if (ctx->needs_input_grad(1)) grad_weight = mm_row_blocks(grad.t(), x);
+    // matmul_2d: torch::mm for what the row blocks do not take (a matrix past 2³¹ elements).
+    if (ctx->needs_input_grad(0)) grad_x = matmul_2d(grad, weight);
+    if (ctx->needs_input_grad(1)) grad_weight = matmul_2d(grad.t(), x);
     if (ctx->needs_input_grad(2) && ctx->saved_data["has_bias"].toBool()) {
       grad_bias = grad.sum(0);
     }
@@ -79,7 +80,7 @@ torch::Tensor linear_cpu(const torch::Tensor& x, const torch::Tensor& weight,
   const torch::Tensor out =
       graph ? LinearFunction::apply(flat, weight,
                                     bias.defined() ? bias : torch::empty({0}, x.options()))
-            : forward_product(flat, weight, bias);
+            : linear_2d(flat, weight, bias);
   std::vector<int64_t> sizes = x.sizes().vec();
   sizes.back() = weight.size(0);
   return out.view(sizes);
