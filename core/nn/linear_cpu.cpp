@@ -11,24 +11,14 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// out = x·Wᵀ (+ b, broadcast over the rows first so the product accumulates onto it).
-torch::Tensor forward_product(const torch::Tensor& x, const torch::Tensor& weight,
-                              const torch::Tensor& bias) {
-  torch::Tensor out = torch::empty({x.size(0), weight.size(0)}, x.options());
-  const bool has_bias = bias.defined() && bias.numel() > 0;
-  if (has_bias) out.copy_(bias.expand_as(out));
-  mm_row_blocks(out, x, weight.t(), has_bias);
-  return out;
-}
-
 // x is [rows, in]. Backward computes only the gradients autograd asks for: a frozen layer
-// (Freeze, prompt methods) costs one product, not two.
+// (Freeze, prompt methods) costs one product, not two; no bias (an empty stand-in, which
+// requires no gradient) none at all for it.
 class LinearFunction final : public torch::autograd::Function<LinearFunction> {
  public:
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x,
                                const torch::Tensor& weight, const torch::Tensor& bias) {
     ctx->save_for_backward({x, weight});
-    ctx->saved_data["has_bias"] = bias.numel() > 0;
     return linear_2d(x, weight, bias);
   }
 
@@ -39,9 +29,7 @@ class LinearFunction final : public torch::autograd::Function<LinearFunction> {
     // matmul_2d: torch::mm for what the row blocks do not take (a matrix past 2³¹ elements).
     if (ctx->needs_input_grad(0)) grad_x = matmul_2d(grad, weight);
     if (ctx->needs_input_grad(1)) grad_weight = matmul_2d(grad.t(), x);
-    if (ctx->needs_input_grad(2) && ctx->saved_data["has_bias"].toBool()) {
-      grad_bias = grad.sum(0);
-    }
+    if (ctx->needs_input_grad(2)) grad_bias = grad.sum(0);
     return {grad_x, grad_weight, grad_bias};
   }
 };
@@ -53,7 +41,11 @@ torch::Tensor linear_2d(const torch::Tensor& x, const torch::Tensor& weight,
   const bool has_bias = bias.defined() && bias.numel() > 0;
   if (mm_row_blocks_applies(x, weight.t()) &&
       (!has_bias || (bias.device().is_cpu() && bias.scalar_type() == torch::kFloat32))) {
-    return forward_product(x, weight, bias);
+    // The bias goes into the output first, so the product accumulates onto it.
+    torch::Tensor out = torch::empty({x.size(0), weight.size(0)}, x.options());
+    if (has_bias) out.copy_(bias.expand_as(out));
+    mm_row_blocks(out, x, weight.t(), has_bias);
+    return out;
   }
   return has_bias ? torch::addmm(bias, x, weight.t()) : torch::mm(x, weight.t());
 }
