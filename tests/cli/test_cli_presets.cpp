@@ -19,7 +19,11 @@ struct Run {
   QString out, err;
 };
 
-Run run(const QStringList& arguments, const QString& dir, int timeout_ms = 600000) {
+// Each training run's limit: 10 minutes, times the build's test timeout scale (an
+// instrumented build, e.g. the sanitize preset, trains several times slower).
+constexpr int kRunTimeoutMs = 600000 * TB_TEST_TIMEOUT_SCALE;
+
+Run run(const QStringList& arguments, const QString& dir, int timeout_ms = kRunTimeoutMs) {
   QProcess process;
   process.setWorkingDirectory(dir);
   process.start(TB_CLI_PATH, arguments);
